@@ -1,0 +1,136 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// DefaultMaxBytes caps one profile body unless configured otherwise.
+const DefaultMaxBytes = 64 << 20
+
+// Result is the outcome of fetching one profile.
+type Result struct {
+	Profile Profile
+	// Data is the body exactly as the target sent it.
+	Data []byte
+	// Parsed is Data decoded; nil when Err is set.
+	Parsed   *profile.Profile
+	Err      error
+	Started  time.Time
+	Duration time.Duration
+}
+
+// Fetcher takes pprof snapshots over HTTP.
+type Fetcher struct {
+	client   *http.Client
+	maxBytes int64
+	timeout  time.Duration
+}
+
+// NewFetcher returns a Fetcher using client (nil means a new client with
+// no overall timeout; each fetch sets its own deadline). maxBytes caps a
+// body (<=0 means DefaultMaxBytes); timeout bounds an instant profile and
+// is added as a margin to windowed ones.
+func NewFetcher(client *http.Client, maxBytes int64, timeout time.Duration) *Fetcher {
+	if client == nil {
+		client = &http.Client{}
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return &Fetcher{client: client, maxBytes: maxBytes, timeout: timeout}
+}
+
+// Capture fetches every profile of plan from t concurrently, so the whole
+// capture takes about as long as the longest window. Results are in plan
+// order; a failed profile does not stop the others.
+func (f *Fetcher) Capture(ctx context.Context, t Target, plan []Profile) []Result {
+	results := make([]Result, len(plan))
+	var wg sync.WaitGroup
+	for i, p := range plan {
+		wg.Go(func() { results[i] = f.Fetch(ctx, t, p) })
+	}
+	wg.Wait()
+	return results
+}
+
+// deadline is how long one fetch may take: a windowed profile gets its
+// window and half again, plus the instant timeout.
+func (f *Fetcher) deadline(p Profile) time.Duration {
+	w := time.Duration(p.Seconds) * time.Second
+	return w + w/2 + f.timeout
+}
+
+// Fetch takes one profile from t.
+func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) Result {
+	res := Result{Profile: p, Started: time.Now()}
+	defer func() { res.Duration = time.Since(res.Started) }()
+	limit := f.deadline(p)
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s profile took longer than %s", p.Name, limit))
+	defer cancel()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL(p.Endpoint, p.Query()), nil)
+	if err != nil {
+		res.Err = fetchErr(p, ReasonConnect, "cannot build the request", err)
+		return res
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		res.Err = classifyTransport(ctx, p, err)
+		return res
+	}
+	defer resp.Body.Close()
+
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(resp.Body, f.maxBytes+1))
+	if err != nil {
+		res.Err = classifyTransport(ctx, p, err)
+		return res
+	}
+	if resp.StatusCode != http.StatusOK {
+		res.Err = fetchErr(p, ReasonStatus, statusDetail(resp.StatusCode, buf.Bytes()), nil)
+		return res
+	}
+	if n > f.maxBytes {
+		res.Err = fetchErr(p, ReasonTooLarge, fmt.Sprintf("the body is larger than the %d-byte cap", f.maxBytes), nil)
+		return res
+	}
+	data := buf.Bytes()
+	if looksLikeHTML(data) {
+		res.Err = fetchErr(p, ReasonNotProfile, "the target sent an HTML page, not a profile (is this a pprof endpoint?)", nil)
+		return res
+	}
+	parsed, err := profile.ParseData(data)
+	if err != nil {
+		res.Err = fetchErr(p, ReasonNotProfile, "the body is not a valid profile", err)
+		return res
+	}
+	res.Data, res.Parsed = data, parsed
+	return res
+}
+
+func classifyTransport(ctx context.Context, p Profile, err error) *FetchError {
+	if ctx.Err() != nil {
+		if cause := context.Cause(ctx); errors.Is(ctx.Err(), context.DeadlineExceeded) && cause != nil {
+			return fetchErr(p, ReasonTimeout, "timed out", cause)
+		}
+		return fetchErr(p, ReasonCanceled, "canceled", context.Cause(ctx))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fetchErr(p, ReasonTimeout, "timed out", err)
+	}
+	return fetchErr(p, ReasonConnect, "cannot reach the target", err)
+}

@@ -1,0 +1,84 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+)
+
+// ErrNoTarget reports that an alert names no process alertprof may capture
+// from. The wrapped message says why, in words fit for the report.
+var ErrNoTarget = errors.New("no usable target")
+
+// DefaultAllowedCIDRs is where static targets may live unless configured
+// otherwise: loopback only.
+var DefaultAllowedCIDRs = []string{"127.0.0.0/8", "::1/128"}
+
+// Static resolves an alert's instance label (host:port) to a target, but
+// only when the host is an IP literal inside one of the allowed prefixes.
+// Names are never looked up in DNS, so alert text cannot steer a fetch to
+// an address outside the allow-list.
+type Static struct {
+	allowed []netip.Prefix
+	path    string
+}
+
+// NewStatic builds a static resolver from CIDR strings and the pprof base
+// path to use for every target.
+func NewStatic(cidrs []string, path string) (*Static, error) {
+	s := &Static{path: path}
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("allowed cidr %q: %w", c, err)
+		}
+		s.allowed = append(s.allowed, p.Masked())
+	}
+	return s, nil
+}
+
+// Resolve returns the one target named by labels["instance"].
+func (s *Static) Resolve(_ context.Context, labels map[string]string) ([]Target, error) {
+	inst := labels["instance"]
+	if inst == "" {
+		return nil, fmt.Errorf("%w: the alert has no instance label (static mode needs instance=host:port)", ErrNoTarget)
+	}
+	host, port, err := net.SplitHostPort(inst)
+	if err != nil {
+		return nil, fmt.Errorf("%w: instance %q is not host:port", ErrNoTarget, inst)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return nil, fmt.Errorf("%w: instance %q has an invalid port", ErrNoTarget, inst)
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, fmt.Errorf("%w: instance host %q is not an IP address (names are not looked up)", ErrNoTarget, host)
+	}
+	addr = addr.Unmap()
+	if !s.allows(addr) {
+		return nil, fmt.Errorf("%w: instance %s is outside the allowed CIDRs", ErrNoTarget, addr)
+	}
+	hp := net.JoinHostPort(addr.String(), port)
+	return []Target{{
+		Namespace: "static",
+		Pod:       staticPodName(hp),
+		Address:   hp,
+		Scheme:    "http",
+		Path:      s.path,
+	}}, nil
+}
+
+func (s *Static) allows(a netip.Addr) bool {
+	for _, p := range s.allowed {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,188 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report"
+)
+
+// Resolver finds the processes an alert is about from its labels. It
+// returns capture.ErrNoTarget (wrapped, with the reason in words) when the
+// alert names nothing alertprof may fetch from.
+type Resolver interface {
+	Resolve(ctx context.Context, labels map[string]string) ([]capture.Target, error)
+}
+
+// Capturer takes the profiles of plan from one target. It never fails as
+// a whole: each result carries its own error.
+type Capturer interface {
+	Capture(ctx context.Context, t capture.Target, plan []capture.Profile) []capture.Result
+}
+
+// Store keeps artifacts under keys and says where a person finds them.
+type Store interface {
+	Put(ctx context.Context, key string, r io.Reader) error
+	Link(key string) string
+}
+
+// Notifier tells people about an incident: it opened, a pod's evidence is
+// ready, it resolved. An error means the event was not delivered.
+type Notifier interface {
+	Notify(ctx context.Context, ev report.Event) error
+}
+
+// Config holds the handler's settings; zero values take the defaults.
+type Config struct {
+	Workers       int           // fixed number of job workers (2)
+	QueueSize     int           // jobs waiting before 503 (64)
+	MaxBodyBytes  int64         // webhook body limit (1 MiB)
+	MaxAlerts     int           // alerts in one payload (1000)
+	JobTimeout    time.Duration // one job, all pods (3m)
+	Cooldown      time.Duration // no second capture of a target within this (15m)
+	Plan          []capture.Profile
+	Top           int    // rows per profile table (10)
+	WebhookToken  string // bearer token required on the webhook; empty accepts any caller
+	PodsPerAlert  int    // targets captured concurrently per job (3)
+	ArtifactsPath string // where the local store is served ("/artifacts")
+}
+
+func (c *Config) setDefaults() {
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 64
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxAlerts <= 0 {
+		c.MaxAlerts = 1000
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 3 * time.Minute
+	}
+	if c.Cooldown <= 0 {
+		c.Cooldown = 15 * time.Minute
+	}
+	if c.Top <= 0 {
+		c.Top = 10
+	}
+	if c.PodsPerAlert <= 0 {
+		c.PodsPerAlert = 3
+	}
+}
+
+// Deps are the parts the handler drives.
+type Deps struct {
+	Resolver Resolver
+	Capturer Capturer
+	Store    Store
+	Notifier Notifier
+	// Artifacts serves stored artifacts under /artifacts/; nil disables it.
+	Artifacts http.Handler
+	Logger    *slog.Logger
+	// Registerer and Gatherer back /metrics; a fresh registry when nil.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	Now        func() time.Time
+}
+
+// Handler is the webhook receiver and its job pipeline.
+type Handler struct {
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	metrics   *metrics
+	incidents *incidents
+	records   *records
+	pool      *pool
+	ready     atomic.Bool
+	router    chi.Router
+}
+
+// New builds a Handler. Call Start before serving and Shutdown to drain.
+func New(cfg Config, deps Deps) (*Handler, error) {
+	if deps.Resolver == nil || deps.Capturer == nil || deps.Store == nil || deps.Notifier == nil {
+		return nil, errors.New("handler: resolver, capturer, store and notifier are required")
+	}
+	if len(cfg.Plan) == 0 {
+		return nil, errors.New("handler: the capture plan is empty")
+	}
+	cfg.setDefaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Registerer == nil || deps.Gatherer == nil {
+		reg := prometheus.NewRegistry()
+		deps.Registerer, deps.Gatherer = reg, reg
+	}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords()}
+	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
+	names := make([]string, len(cfg.Plan))
+	for i, p := range cfg.Plan {
+		names[i] = p.Name
+	}
+	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth()) }, names)
+	h.router = h.routes()
+	return h, nil
+}
+
+func (h *Handler) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Post("/api/v1/alerts", h.serveWebhook)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	r.Get("/readyz", h.serveReady)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(h.deps.Gatherer, promhttp.HandlerOpts{}))
+	if h.deps.Artifacts != nil {
+		r.Method(http.MethodGet, "/artifacts/*", http.StripPrefix("/artifacts", h.deps.Artifacts))
+	}
+	return r
+}
+
+// ServeHTTP routes a request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
+	if !h.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Start launches the workers and marks the receiver ready.
+func (h *Handler) Start() {
+	h.pool.start()
+	h.ready.Store(true)
+}
+
+// Shutdown stops accepting alerts and waits for queued and running jobs.
+// If ctx ends first, running jobs are canceled and every job that was cut
+// short or never started is logged, then Shutdown returns an error.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.ready.Store(false)
+	cut := h.pool.shutdown(ctx)
+	for _, j := range cut {
+		h.log.Warn("job cut short by shutdown", "incident", j.incident.ID, "alertname", j.incident.AlertName,
+			"alerts", len(j.alerts), "resolved", j.resolved())
+	}
+	if len(cut) > 0 {
+		return errors.New("shutdown deadline passed with jobs unfinished")
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package handler
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/alertmanager/notify/webhook"
+
+	"github.com/alertprof/alertprof/report"
+)
+
+// incidents tracks open incidents by group key, and when each target was
+// last captured, so that re-sends of a group never capture a pod twice
+// within the cooldown.
+type incidents struct {
+	mu       sync.Mutex
+	open     map[string]*report.Incident
+	captured map[string]time.Time
+	cooldown time.Duration
+}
+
+func newIncidents(cooldown time.Duration) *incidents {
+	return &incidents{
+		open:     make(map[string]*report.Incident),
+		captured: make(map[string]time.Time),
+		cooldown: cooldown,
+	}
+}
+
+// observe applies a notification to the incident state and returns a copy
+// of the incident it belongs to, and whether it was opened by this
+// notification. A resolved notification closes the incident; a resolved
+// notification for a group with no open incident returns ok=false.
+// The caller holds mu.
+func (s *incidents) observe(msg *webhook.Message, now time.Time) (inc report.Incident, opened, ok bool) {
+	cur, exists := s.open[msg.GroupKey]
+	if msg.Status == "resolved" {
+		if !exists {
+			return report.Incident{}, false, false
+		}
+		delete(s.open, msg.GroupKey)
+		cur.Status = "resolved"
+		cur.ResolvedAt = now
+		return *cur, false, true
+	}
+	if !exists {
+		cur = newIncident(msg, now)
+		s.open[msg.GroupKey] = cur
+		opened = true
+	}
+	return *cur, opened, true
+}
+
+func newIncident(msg *webhook.Message, now time.Time) *report.Incident {
+	labels := map[string]string(msg.CommonLabels)
+	if len(labels) == 0 && len(msg.Alerts) > 0 {
+		labels = msg.Alerts[0].Labels
+	}
+	starts := now
+	for _, a := range msg.Alerts {
+		if !a.StartsAt.IsZero() && a.StartsAt.Before(starts) {
+			starts = a.StartsAt
+		}
+	}
+	h := fnv.New32a()
+	h.Write([]byte(msg.GroupKey))
+	return &report.Incident{
+		ID:          fmt.Sprintf("%s-%08x", now.UTC().Format("20060102T150405Z"), h.Sum32()),
+		GroupKey:    msg.GroupKey,
+		Status:      "firing",
+		AlertName:   labels["alertname"],
+		Severity:    labels["severity"],
+		Labels:      copyKV(labels),
+		Annotations: copyKV(msg.CommonAnnotations),
+		ExternalURL: msg.ExternalURL,
+		StartsAt:    starts,
+		OpenedAt:    now,
+	}
+}
+
+// claim reports whether target may be captured now, and if so records the
+// capture. A target captured within the cooldown is refused.
+func (s *incidents) claim(target string, now time.Time) (bool, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.captured[target]; ok && now.Sub(last) < s.cooldown {
+		return false, last
+	}
+	s.captured[target] = now
+	// Forget captures older than the cooldown so the map stays bounded by
+	// the pods captured in one cooldown window.
+	for k, t := range s.captured {
+		if now.Sub(t) >= s.cooldown {
+			delete(s.captured, k)
+		}
+	}
+	return true, time.Time{}
+}
+
+func copyKV(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/alertmanager/template"
+
+	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report"
+)
+
+var errJobTimeout = errors.New("the job ran past job_timeout")
+
+// runJob is the pipeline for one queued notification: resolve, capture,
+// store, summarize, notify, record.
+func (h *Handler) runJob(ctx context.Context, j job) {
+	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.JobTimeout, errJobTimeout)
+	defer cancel()
+	log := h.log.With("incident", j.incident.ID, "alertname", j.incident.AlertName)
+
+	if j.resolved() {
+		h.notify(ctx, log, report.Event{Kind: report.Resolved, Incident: j.incident})
+		h.records.resolve(j.incident)
+		h.writeRecord(ctx, log, j.incident.ID)
+		h.records.forget(j.incident.ID)
+		h.metrics.jobs.WithLabelValues("resolve").Inc()
+		return
+	}
+	h.records.open(j.incident)
+	if j.opened {
+		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: j.incident})
+	}
+
+	type work struct {
+		alert  template.Alert
+		target capture.Target
+	}
+	var todo []work
+	seen := make(map[string]bool)
+	for _, a := range j.alerts {
+		targets, err := h.deps.Resolver.Resolve(ctx, a.Labels)
+		if err != nil {
+			h.reportProblem(ctx, log, j, a, err)
+			continue
+		}
+		for _, t := range targets {
+			if seen[t.Key()] {
+				continue
+			}
+			seen[t.Key()] = true
+			if ok, last := h.incidents.claim(t.Key(), h.deps.Now()); !ok {
+				h.metrics.skipped.WithLabelValues("cooldown").Inc()
+				log.Info("target captured recently; skipping", "target", t.Key(), "last_capture", last)
+				continue
+			}
+			todo = append(todo, work{alert: a, target: t})
+		}
+	}
+
+	sem := make(chan struct{}, h.cfg.PodsPerAlert)
+	var wg sync.WaitGroup
+	for _, w := range todo {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			plog := log.With("target", w.target.Key())
+			pr := h.capturePod(ctx, plog, j, w.alert, w.target)
+			h.records.add(j.incident.ID, pr)
+			h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
+		})
+	}
+	wg.Wait()
+	h.writeRecord(ctx, log, j.incident.ID)
+	h.metrics.jobs.WithLabelValues("capture").Inc()
+}
+
+// reportProblem tells people that an alert named nothing to capture, once
+// per alert fingerprint within the cooldown.
+func (h *Handler) reportProblem(ctx context.Context, log *slog.Logger, j job, a template.Alert, err error) {
+	h.metrics.skipped.WithLabelValues("no_target").Inc()
+	if ok, _ := h.incidents.claim("problem/"+a.Fingerprint+"/"+a.Labels["instance"], h.deps.Now()); !ok {
+		return
+	}
+	log.Warn("alert has no usable target", "fingerprint", a.Fingerprint, "error", err)
+	pr := report.PodReport{
+		Target:     describeAlert(a),
+		AlertName:  alertName(a),
+		CapturedAt: h.deps.Now(),
+		Problem:    err.Error(),
+	}
+	h.records.add(j.incident.ID, pr)
+	h.notify(ctx, log, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
+}
+
+func describeAlert(a template.Alert) string {
+	if inst := a.Labels["instance"]; inst != "" {
+		return "instance " + inst
+	}
+	if a.Fingerprint != "" {
+		return "alert " + a.Fingerprint
+	}
+	return "alert " + alertName(a)
+}
+
+// capturePod fetches, stores and summarizes every profile of the plan for
+// one target.
+func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a template.Alert, t capture.Target) report.PodReport {
+	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), CapturedAt: h.deps.Now()}
+	for _, res := range h.deps.Capturer.Capture(ctx, t, h.cfg.Plan) {
+		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))
+	}
+	var buf bytes.Buffer
+	if err := report.WritePod(&buf, pr); err == nil {
+		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")
+		if err := h.deps.Store.Put(ctx, key, &buf); err != nil {
+			h.metrics.failures.WithLabelValues("store").Inc()
+			log.Error("storing the summary failed", "key", key, "error", err)
+		} else {
+			pr.SummaryKey = key
+		}
+	}
+	return pr
+}
+
+func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t capture.Target, res capture.Result) report.ProfileReport {
+	name := res.Profile.Name
+	h.metrics.captureDuration.WithLabelValues(name).Observe(res.Duration.Seconds())
+	out := report.ProfileReport{Name: name, Duration: res.Duration}
+	if res.Err != nil {
+		reason := capture.ReasonConnect
+		var fe *capture.FetchError
+		if errors.As(res.Err, &fe) {
+			reason = fe.Reason
+		}
+		h.metrics.captures.WithLabelValues(name, reason).Inc()
+		log.Warn("profile fetch failed", "profile", name, "reason", reason, "error", res.Err)
+		out.Error = res.Err.Error()
+		return out
+	}
+	h.metrics.captures.WithLabelValues(name, "ok").Inc()
+	out.Bytes = len(res.Data)
+
+	key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, name+".pb.gz")
+	if err := h.deps.Store.Put(ctx, key, bytes.NewReader(res.Data)); err != nil {
+		h.metrics.failures.WithLabelValues("store").Inc()
+		log.Error("storing a profile failed", "profile", name, "key", key, "error", err)
+		out.Error = fmt.Sprintf("captured but not stored: %v", err)
+	} else {
+		out.Key, out.Link = key, h.deps.Store.Link(key)
+	}
+	sum, err := report.Summarize(res.Parsed, report.Options{Top: h.cfg.Top})
+	if err != nil {
+		h.metrics.failures.WithLabelValues("summarize").Inc()
+		log.Error("summarizing a profile failed", "profile", name, "error", err)
+		if out.Error == "" {
+			out.Error = fmt.Sprintf("captured but not summarized: %v", err)
+		}
+		return out
+	}
+	out.Summary = &sum
+	return out
+}
+
+func (h *Handler) notify(ctx context.Context, log *slog.Logger, ev report.Event) {
+	if err := h.deps.Notifier.Notify(ctx, ev); err != nil {
+		h.metrics.failures.WithLabelValues("notify").Inc()
+		log.Error("notification failed", "event", ev.Kind.String(), "error", err)
+	}
+}

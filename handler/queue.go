@@ -1,0 +1,138 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+
+	"github.com/alertprof/alertprof/report"
+)
+
+// job is one unit of queued work: the firing alerts of one notification to
+// capture, or the resolution of an incident.
+type job struct {
+	incident report.Incident
+	opened   bool // this notification opened the incident
+	alerts   []template.Alert
+	received time.Time
+}
+
+func (j job) resolved() bool { return j.incident.Status == "resolved" }
+
+// errQueueClosed is returned by enqueue once shutdown has begun.
+var errQueueClosed = errors.New("shutting down")
+
+// errQueueFull is returned by enqueue when no slot is free.
+var errQueueFull = errors.New("queue full")
+
+// pool is a bounded queue drained by a fixed number of workers. Jobs run
+// on their own context, not the request's: they outlive the webhook call.
+type pool struct {
+	jobs    chan job
+	workers int
+	run     func(context.Context, job)
+
+	ctx    context.Context // canceled when draining runs past its deadline
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	closed   bool
+	inFlight map[*job]struct{}
+	unrun    []job // dequeued after the drain deadline, never started
+}
+
+func newPool(size, workers int, run func(context.Context, job)) *pool {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &pool{
+		jobs:     make(chan job, size),
+		workers:  workers,
+		run:      run,
+		ctx:      ctx,
+		cancel:   cancel,
+		inFlight: make(map[*job]struct{}),
+	}
+}
+
+func (p *pool) start() {
+	for range p.workers {
+		p.wg.Go(p.work)
+	}
+}
+
+func (p *pool) work() {
+	for j := range p.jobs {
+		p.mu.Lock()
+		if p.ctx.Err() != nil {
+			p.unrun = append(p.unrun, j)
+			p.mu.Unlock()
+			continue
+		}
+		p.inFlight[&j] = struct{}{}
+		p.mu.Unlock()
+		p.run(p.ctx, j)
+		p.mu.Lock()
+		delete(p.inFlight, &j)
+		p.mu.Unlock()
+	}
+}
+
+// enqueue adds j without blocking. The caller holds p.mu through
+// p.lockedEnqueue when it must make a decision and the enqueue atomic.
+func (p *pool) lockedEnqueue(j job) error {
+	if p.closed {
+		return errQueueClosed
+	}
+	select {
+	case p.jobs <- j:
+		return nil
+	default:
+		return errQueueFull
+	}
+}
+
+// free reports how many jobs could be enqueued now. The caller holds p.mu.
+func (p *pool) lockedFree() int {
+	if p.closed {
+		return 0
+	}
+	return cap(p.jobs) - len(p.jobs)
+}
+
+func (p *pool) depth() int { return len(p.jobs) }
+
+// shutdown stops accepting jobs and waits for the queued and running ones
+// to finish. When ctx ends first, running jobs are canceled, and shutdown
+// returns the jobs that were cut short or never started.
+func (p *pool) shutdown(ctx context.Context) []job {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.jobs)
+	}
+	p.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	var cut []job
+	for j := range p.inFlight {
+		cut = append(cut, *j)
+	}
+	p.mu.Unlock()
+	p.cancel(errors.New("shutdown deadline passed"))
+	// Running jobs see the canceled context and return soon; queued ones
+	// are set aside unstarted.
+	<-done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append(cut, p.unrun...)
+}

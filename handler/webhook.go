@@ -1,0 +1,95 @@
+package handler
+
+import (
+	"crypto/subtle"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/alertmanager/template"
+)
+
+// serveWebhook takes one Alertmanager notification. It does no capture
+// work itself: it decodes, updates incident state, queues a job and
+// answers 202, so Alertmanager never times out and retries.
+func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	log := h.log.With("remote", r.RemoteAddr)
+	if !h.authorized(r) {
+		h.metrics.requests.WithLabelValues(resultUnauthorized).Inc()
+		log.Warn("webhook refused: missing or wrong bearer token")
+		w.Header().Set("WWW-Authenticate", `Bearer realm="alertprof"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		h.metrics.requests.WithLabelValues(resultUnsupported).Inc()
+		log.Warn("webhook refused: wrong content type", "content_type", r.Header.Get("Content-Type"))
+		writeError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
+		return
+	}
+	msg, err := decodeMessage(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), h.cfg.MaxAlerts)
+	if err != nil {
+		var re *requestError
+		if !errors.As(err, &re) {
+			re = badRequest("%v", err)
+		}
+		h.metrics.requests.WithLabelValues(re.result).Inc()
+		log.Warn("webhook refused", "status", re.code, "error", re.msg)
+		writeError(w, re.code, re.msg)
+		return
+	}
+	firing := msg.Alerts.Firing()
+	h.metrics.alerts.WithLabelValues("firing").Add(float64(len(firing)))
+	h.metrics.alerts.WithLabelValues("resolved").Add(float64(len(msg.Alerts) - len(firing)))
+	log = log.With("group_key", msg.GroupKey, "status", msg.Status, "alerts", len(msg.Alerts))
+
+	// Incident state and the queue change together or not at all: a 503
+	// leaves no trace, so Alertmanager's retry starts from the same state.
+	now := h.deps.Now()
+	h.incidents.mu.Lock()
+	h.pool.mu.Lock()
+	if h.pool.lockedFree() == 0 {
+		closed := h.pool.closed
+		h.pool.mu.Unlock()
+		h.incidents.mu.Unlock()
+		result, msg := resultQueueFull, "the job queue is full; retry later"
+		if closed {
+			result, msg = resultShuttingDown, "alertprof is shutting down; retry later"
+		}
+		h.metrics.requests.WithLabelValues(result).Inc()
+		log.Warn("webhook deferred", "reason", result)
+		writeError(w, http.StatusServiceUnavailable, msg)
+		return
+	}
+	inc, opened, ok := h.incidents.observe(msg, now)
+	if ok {
+		j := job{incident: inc, opened: opened, received: now}
+		if msg.Status == "firing" {
+			j.alerts = firing
+		}
+		_ = h.pool.lockedEnqueue(j) // a free slot was checked under the same lock
+	}
+	h.pool.mu.Unlock()
+	h.incidents.mu.Unlock()
+
+	h.metrics.requests.WithLabelValues(resultAccepted).Inc()
+	if !ok {
+		log.Info("resolved notification for a group with no open incident; nothing to do")
+		writeJSON(w, http.StatusAccepted, map[string]any{"status": "ignored", "reason": "no open incident for this group"})
+		return
+	}
+	log.Info("webhook accepted", "incident", inc.ID, "opened", opened, "firing", len(firing))
+	writeJSON(w, http.StatusAccepted, map[string]any{"status": "accepted", "incident": inc.ID})
+}
+
+func (h *Handler) authorized(r *http.Request) bool {
+	if h.cfg.WebhookToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.WebhookToken)) == 1
+}
+
+// alertName returns an alert's name for logs and reports.
+func alertName(a template.Alert) string { return a.Labels["alertname"] }
