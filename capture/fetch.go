@@ -37,12 +37,15 @@ type Fetcher struct {
 }
 
 // NewFetcher returns a Fetcher using client (nil means a new client with
-// no overall timeout; each fetch sets its own deadline). maxBytes caps a
+// no overall timeout that follows no redirects; each fetch sets its own
+// deadline). maxBytes caps a
 // body (<=0 means DefaultMaxBytes); timeout bounds an instant profile and
 // is added as a margin to windowed ones.
 func NewFetcher(client *http.Client, maxBytes int64, timeout time.Duration) *Fetcher {
 	if client == nil {
-		client = &http.Client{}
+		// Never follow a redirect: the target could send the fetch to an
+		// address outside the allowed CIDRs. A 3xx is reported as a status.
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
@@ -74,9 +77,9 @@ func (f *Fetcher) deadline(p Profile) time.Duration {
 }
 
 // Fetch takes one profile from t.
-func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) Result {
-	res := Result{Profile: p, Started: time.Now()}
-	defer func() { res.Duration = time.Since(res.Started) }()
+func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
+	res = Result{Profile: p, Started: time.Now()}
+	defer func() { res.Duration = time.Since(res.Started) }() // named result, so the caller sees it
 	limit := f.deadline(p)
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s profile took longer than %s", p.Name, limit))
 	defer cancel()

@@ -34,6 +34,9 @@ func sanitizeKeyPart(s string) string {
 	if strings.Trim(out, ".") == "" {
 		out = strings.ReplaceAll(out, ".", "_")
 	}
+	if out[0] == '.' {
+		out = "_" + out[1:] // stores refuse hidden (dot-first) segments
+	}
 	if len(out) > 200 {
 		out = out[:200]
 	}

@@ -50,9 +50,11 @@ func (s *Static) Resolve(_ context.Context, labels map[string]string) ([]Target,
 	if err != nil {
 		return nil, fmt.Errorf("%w: instance %q is not host:port", ErrNoTarget, inst)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
 		return nil, fmt.Errorf("%w: instance %q has an invalid port", ErrNoTarget, inst)
 	}
+	port = strconv.Itoa(n) // Atoi takes "+6060" and "06060"; URLs and keys need "6060"
 	if host == "localhost" {
 		host = "127.0.0.1"
 	}

@@ -145,7 +145,9 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 func (h *Handler) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Post("/api/v1/alerts", h.serveWebhook)
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	r.Get("/readyz", h.serveReady)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(h.deps.Gatherer, promhttp.HandlerOpts{}))
 	if h.deps.Artifacts != nil {

@@ -14,7 +14,7 @@ import (
 // record is what incident.json holds: the incident and every pod report
 // made for it.
 type record struct {
-	Incident report.Incident   `json:"incident"`
+	Incident report.Incident    `json:"incident"`
 	Pods     []report.PodReport `json:"pods"`
 }
 

@@ -8,8 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/pprof/profile"
@@ -45,15 +47,28 @@ var (
 	numberRx  = regexp.MustCompile(`^(-?\d+)[^\d.]*$`)
 )
 
+// pprofCommand returns the command line prefix that runs go tool pprof.
+// Every `go tool pprof` spends half a second finding the tool, so the
+// binary that `go tool -n pprof` names is run directly when it can be.
+var pprofCommand = sync.OnceValue(func() []string {
+	out, err := exec.Command("go", "tool", "-n", "pprof").Output()
+	if path := strings.TrimSpace(string(out)); err == nil && path != "" {
+		if _, err := os.Stat(path); err == nil {
+			return []string{path}
+		}
+	}
+	return []string{"go", "tool", "pprof"}
+})
+
 // runPprofTop runs go tool pprof -top on file and parses its output.
 func runPprofTop(t *testing.T, file, sampleIndex, unit string, n int) pprofTop {
 	t.Helper()
-	args := []string{"tool", "pprof", "-top", "-symbolize=none",
-		"-nodecount=" + strconv.Itoa(n), "-unit=" + unit}
+	args := append(slices.Clone(pprofCommand()), "-top", "-symbolize=none",
+		"-nodecount="+strconv.Itoa(n), "-unit="+unit)
 	if sampleIndex != "" {
 		args = append(args, "-sample_index="+sampleIndex)
 	}
-	cmd := exec.Command("go", append(args, file)...)
+	cmd := exec.Command(args[0], append(args[1:], file)...)
 	// Keep pprof from finding local binaries that would rename mappings.
 	cmd.Env = append(os.Environ(), "PPROF_BINARY_PATH="+t.TempDir(), "PPROF_TMPDIR="+t.TempDir())
 	var stderr bytes.Buffer

@@ -21,7 +21,8 @@ type Options struct {
 }
 
 // Row is one function in a top-N table. Values are raw numbers in the
-// profile's unit; percentages are of Summary.Total.
+// profile's unit; percentages are of Summary.Total, and carry the value's
+// sign (only diff profiles have negative values).
 type Row struct {
 	Function string  `json:"function"`
 	Flat     int64   `json:"flat"`

@@ -271,7 +271,7 @@ func contend() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := 0; j < 2000; j++ {
+			for j := 0; j < 20000; j++ {
 				lockedIncrement(&mu, &counter)
 			}
 		}()
