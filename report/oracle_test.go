@@ -1,19 +1,13 @@
 package report
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/alertprof/alertprof/report/pproftest"
 	"github.com/google/pprof/profile"
 )
 
@@ -22,117 +16,6 @@ import (
 // makes it print exact integers ("524288B", "10000000ns", "42"), so flat, cum
 // and the total are compared exactly, along with names, order, percentages,
 // the sample type and the number of dropped nodes.
-
-// pprofTop is what the oracle reports.
-type pprofTop struct {
-	sampleType string
-	total      int64
-	dropped    int
-	rows       []pprofRow
-}
-
-type pprofRow struct {
-	function         string
-	flat, cum        int64
-	flatPct, cumPct  string
-	inline, original string // inline label and the whole line, for messages
-}
-
-var (
-	typeRx    = regexp.MustCompile(`^Type: (\S+)$`)
-	totalRx   = regexp.MustCompile(`^Showing nodes accounting for .* of (\S+) total$`)
-	droppedRx = regexp.MustCompile(`^Dropped (\d+) nodes? \(cum <= .*\)$`)
-	headerRx  = regexp.MustCompile(`^\s*flat\s+flat%\s+sum%\s+cum\s+cum%$`)
-	rowRx     = regexp.MustCompile(`^\s*(\S+)\s+(\S+)\s+\S+\s+(\S+)\s+(\S+)  (.*?)( \((?:partial-)?inline\))?$`)
-	numberRx  = regexp.MustCompile(`^(-?\d+)[^\d.]*$`)
-)
-
-// pprofCommand returns the command line prefix that runs go tool pprof.
-// Every `go tool pprof` spends half a second finding the tool, so the
-// binary that `go tool -n pprof` names is run directly when it can be.
-var pprofCommand = sync.OnceValue(func() []string {
-	out, err := exec.Command("go", "tool", "-n", "pprof").Output()
-	if path := strings.TrimSpace(string(out)); err == nil && path != "" {
-		if _, err := os.Stat(path); err == nil {
-			return []string{path}
-		}
-	}
-	return []string{"go", "tool", "pprof"}
-})
-
-// runPprofTop runs go tool pprof -top on file and parses its output.
-func runPprofTop(t *testing.T, file, sampleIndex, unit string, n int) pprofTop {
-	t.Helper()
-	args := append(slices.Clone(pprofCommand()), "-top", "-symbolize=none",
-		"-nodecount="+strconv.Itoa(n), "-unit="+unit)
-	if sampleIndex != "" {
-		args = append(args, "-sample_index="+sampleIndex)
-	}
-	cmd := exec.Command(args[0], append(args[1:], file)...)
-	// Keep pprof from finding local binaries that would rename mappings.
-	cmd.Env = append(os.Environ(), "PPROF_BINARY_PATH="+t.TempDir(), "PPROF_TMPDIR="+t.TempDir())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", cmd.Args, err, stderr.String())
-	}
-	return parsePprofTop(t, string(out))
-}
-
-func parsePprofTop(t *testing.T, out string) pprofTop {
-	t.Helper()
-	var top pprofTop
-	inTable := false
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		if inTable {
-			m := rowRx.FindStringSubmatch(line)
-			if m == nil {
-				t.Fatalf("unparsable pprof row %q in:\n%s", line, out)
-			}
-			top.rows = append(top.rows, pprofRow{
-				function: m[5],
-				flat:     parseNumber(t, m[1]),
-				flatPct:  m[2],
-				cum:      parseNumber(t, m[3]),
-				cumPct:   m[4],
-				inline:   strings.TrimSpace(m[6]),
-				original: line,
-			})
-			continue
-		}
-		switch {
-		case typeRx.MatchString(line):
-			top.sampleType = typeRx.FindStringSubmatch(line)[1]
-		case totalRx.MatchString(line):
-			top.total = parseNumber(t, totalRx.FindStringSubmatch(line)[1])
-		case droppedRx.MatchString(line):
-			top.dropped, _ = strconv.Atoi(droppedRx.FindStringSubmatch(line)[1])
-		case headerRx.MatchString(line):
-			inTable = true
-		}
-	}
-	if !inTable {
-		t.Fatalf("no table in pprof output:\n%s", out)
-	}
-	return top
-}
-
-// parseNumber parses an unscaled pprof value such as "524288B" or "42".
-func parseNumber(t *testing.T, s string) int64 {
-	t.Helper()
-	m := numberRx.FindStringSubmatch(s)
-	if m == nil {
-		t.Fatalf("value %q is not an unscaled integer", s)
-	}
-	v, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		t.Fatalf("parse %q: %v", s, err)
-	}
-	return v
-}
 
 // compareWithPprof summarizes the profile in file and checks it against
 // go tool pprof -top on the same file.
@@ -143,27 +26,27 @@ func compareWithPprof(t *testing.T, file, sampleIndex string, n int) {
 	if err != nil {
 		t.Fatalf("Summarize: %v", err)
 	}
-	want := runPprofTop(t, file, sampleIndex, got.Unit, n)
+	want := pproftest.RunTop(t, file, sampleIndex, got.Unit, n)
 
-	if got.SampleType != want.sampleType {
-		t.Errorf("SampleType = %q, pprof says %q", got.SampleType, want.sampleType)
+	if got.SampleType != want.SampleType {
+		t.Errorf("SampleType = %q, pprof says %q", got.SampleType, want.SampleType)
 	}
-	if got.Total != want.total {
-		t.Errorf("Total = %d, pprof says %d", got.Total, want.total)
+	if got.Total != want.Total {
+		t.Errorf("Total = %d, pprof says %d", got.Total, want.Total)
 	}
-	if got.Dropped != want.dropped {
-		t.Errorf("Dropped = %d, pprof says %d", got.Dropped, want.dropped)
+	if got.Dropped != want.Dropped {
+		t.Errorf("Dropped = %d, pprof says %d", got.Dropped, want.Dropped)
 	}
-	if len(got.Rows) != len(want.rows) {
-		t.Errorf("%d rows, pprof has %d", len(got.Rows), len(want.rows))
+	if len(got.Rows) != len(want.Rows) {
+		t.Errorf("%d rows, pprof has %d", len(got.Rows), len(want.Rows))
 	}
-	for i := range min(len(got.Rows), len(want.rows)) {
-		g, w := got.Rows[i], want.rows[i]
+	for i := range min(len(got.Rows), len(want.Rows)) {
+		g, w := got.Rows[i], want.Rows[i]
 		gotPct := fmt.Sprintf("%s %s", formatPercent(g.FlatPct), formatPercent(g.CumPct))
-		wantPct := fmt.Sprintf("%s %s", strings.TrimSpace(w.flatPct), strings.TrimSpace(w.cumPct))
-		if g.Function != w.function || g.Flat != w.flat || g.Cum != w.cum || gotPct != wantPct {
+		wantPct := fmt.Sprintf("%s %s", strings.TrimSpace(w.FlatPct), strings.TrimSpace(w.CumPct))
+		if g.Function != w.Function || g.Flat != w.Flat || g.Cum != w.Cum || gotPct != wantPct {
 			t.Errorf("row %d = {%s flat=%d cum=%d %s}, pprof has {%s flat=%d cum=%d %s} (%q)",
-				i, g.Function, g.Flat, g.Cum, gotPct, w.function, w.flat, w.cum, wantPct, w.original)
+				i, g.Function, g.Flat, g.Cum, gotPct, w.Function, w.Flat, w.Cum, wantPct, w.Line)
 		}
 	}
 	if t.Failed() {
@@ -189,9 +72,6 @@ func readProfile(t testing.TB, file string) *profile.Profile {
 // TestOracleFixtures compares Summarize with pprof on the real profiles in
 // testdata.
 func TestOracleFixtures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go tool pprof")
-	}
 	cases := []struct {
 		fixture string
 		indexes []string

@@ -140,9 +140,6 @@ var synthCases = []struct {
 
 // TestOracleSynthetic compares Summarize with pprof on synthetic profiles.
 func TestOracleSynthetic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go tool pprof")
-	}
 	for _, c := range synthCases {
 		file := filepath.Join(t.TempDir(), c.name+".pb.gz")
 		writeProfile(t, c.profile(), file)

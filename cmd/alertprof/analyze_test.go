@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/pproftest"
+)
+
+// TestAnalyzeJSONAgreesWithPprof runs the alertprof binary's analyze
+// command on real profiles and compares every row with go tool pprof -top
+// on the same file.
+func TestAnalyzeJSONAgreesWithPprof(t *testing.T) {
+	for _, c := range []struct {
+		fixture, index string
+		top            int
+	}{
+		{"heap", "", 10}, {"heap", "alloc_space", 5},
+		{"cpu", "", 10}, {"cpu", "", 3},
+		{"goroutine", "", 10},
+		{"allocs", "", 8},
+	} {
+		t.Run(fmt.Sprintf("%s/%s/top%d", c.fixture, c.index, c.top), func(t *testing.T) {
+			file := filepath.Join("..", "..", "report", "testdata", c.fixture+".pb.gz")
+			args := []string{"analyze", "--format", "json", "--top", fmt.Sprint(c.top)}
+			if c.index != "" {
+				args = append(args, "--sample-index", c.index)
+			}
+			out, err := exec.Command(binary, append(args, file)...).Output()
+			if err != nil {
+				t.Fatalf("analyze: %v", err)
+			}
+			var got report.Summary
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+			}
+			want := pproftest.RunTop(t, file, c.index, got.Unit, c.top)
+			if got.File != file || got.SampleType != want.SampleType || got.Total != want.Total {
+				t.Fatalf("file %q type %q total %d; pprof: type %q total %d", got.File, got.SampleType, got.Total, want.SampleType, want.Total)
+			}
+			if len(got.Rows) != len(want.Rows) || len(got.Rows) == 0 {
+				t.Fatalf("%d rows, pprof has %d", len(got.Rows), len(want.Rows))
+			}
+			for i, w := range want.Rows {
+				g := got.Rows[i]
+				if g.Function != w.Function || g.Flat != w.Flat || g.Cum != w.Cum {
+					t.Errorf("row %d: %s flat=%d cum=%d; pprof: %q", i, g.Function, g.Flat, g.Cum, w.Line)
+				}
+			}
+		})
+	}
+}
+
+func TestAnalyzeCommandLine(t *testing.T) {
+	heap := filepath.Join("..", "..", "report", "testdata", "heap.pb.gz")
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"text", []string{"analyze", heap}, 0, "heap inuse_space: total"},
+		{"json lines for two files", []string{"analyze", "--format", "json", heap, heap}, 0, `"sample_type":"inuse_space"`},
+		{"no files", []string{"analyze"}, 2, "at least one profile"},
+		{"bad format", []string{"analyze", "--format", "xml", heap}, 2, "xml"},
+		{"missing file", []string{"analyze", "nope.pb.gz"}, 1, "nope.pb.gz"},
+		{"not a profile", []string{"analyze", "analyze.go"}, 1, "not a pprof profile"},
+		{"unknown sample index", []string{"analyze", "--sample-index", "bogus", heap}, 1, "inuse_space"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), tc.args, &stdout, &stderr)
+			if code != tc.code || !strings.Contains(stdout.String()+stderr.String(), tc.contains) {
+				t.Fatalf("exit %d (want %d); output lacks %q:\n%s%s", code, tc.code, tc.contains, stdout.String(), stderr.String())
+			}
+			if tc.name == "json lines for two files" && strings.Count(stdout.String(), "\n") != 2 {
+				t.Fatalf("want one JSON object per line:\n%s", stdout.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	env := map[string]string{"ALERTPROF_WEBHOOK_TOKEN": "tok"}
+	getenv := func(k string) string { return env[k] }
+	write := func(t *testing.T, body string) string {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	t.Run("defaults without a file", func(t *testing.T) {
+		cfg, err := loadConfig("", getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Listen != ":9095" || cfg.Capture.CPUSeconds != 10 || cfg.Capture.MaxProfileBytes != 64<<20 || cfg.Report.Top != 10 {
+			t.Fatalf("defaults: %+v", cfg)
+		}
+		if cfg.WebhookToken != "tok" {
+			t.Fatal("token not read from the environment")
+		}
+	})
+	t.Run("file overrides defaults", func(t *testing.T) {
+		cfg, err := loadConfig(write(t, "listen: 127.0.0.1:1234\ncapture:\n  cpu_seconds: 20\n  cooldown: 5m\n"), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Listen != "127.0.0.1:1234" || cfg.Capture.CPUSeconds != 20 || cfg.Capture.Cooldown != 5*time.Minute || cfg.Capture.Timeout != 30*time.Second {
+			t.Fatalf("got %+v", cfg)
+		}
+	})
+	t.Run("empty file is defaults", func(t *testing.T) {
+		if _, err := loadConfig(write(t, "\n"), getenv); err != nil {
+			t.Fatal(err)
+		}
+	})
+	bad := []struct{ name, body, want string }{
+		{"unknown key", "capture:\n  cpu_secnds: 5\n", "cpu_secnds"},
+		{"unknown top-level key", "slack_token: x\n", "slack_token"},
+		{"cpu window over the cap", "capture:\n  cpu_seconds: 120\n", "cpu_seconds"},
+		{"unknown profile", "capture:\n  profiles: [heap, hep]\n", `"hep"`},
+		{"bad cidr", "capture:\n  static:\n    allowed_cidrs: [10.0.0.0/33]\n", "10.0.0.0/33"},
+		{"wrong type", "report:\n  top: ten\n", "ten"},
+		{"bad duration", "capture:\n  timeout: soon\n", "soon"},
+		{"bad log level", "log:\n  level: loud\n", "loud"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(write(t, tc.body), getenv)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v does not name %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("missing file", func(t *testing.T) {
+		if _, err := loadConfig(filepath.Join(t.TempDir(), "nope.yaml"), getenv); err == nil {
+			t.Fatal("no error for a missing file")
+		}
+	})
+}

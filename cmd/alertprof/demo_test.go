@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs `alertprof demo` as a user would and checks what it
+// promises: it exits 0, the leaking function is among the top three heap
+// rows, and every artifact it lists exists and opens with go tool pprof.
+func TestDemo(t *testing.T) {
+	cmd := exec.Command(binary, "demo", "--cpu-seconds", "2", "--warmup", "2s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+
+	heapRows := tableRows(out, "heap inuse_space: total")
+	if len(heapRows) < 3 {
+		t.Fatalf("heap table has %d rows:\n%s", len(heapRows), out)
+	}
+	found := false
+	for _, row := range heapRows[:3] {
+		found = found || strings.Contains(row, "(*sessionCache).remember")
+	}
+	if !found {
+		t.Fatalf("the leaking function is not in the top 3 heap rows:\n%s", strings.Join(heapRows[:3], "\n"))
+	}
+
+	artifacts := regexp.MustCompile(`(?m)^\s+\d+\s+(/\S+)$`).FindAllStringSubmatch(out, -1)
+	if len(artifacts) < 5 {
+		t.Fatalf("want heap, goroutine, cpu, summary and incident artifacts listed, got %d:\n%s", len(artifacts), out)
+	}
+	var profiles int
+	for _, m := range artifacts {
+		path := m[1]
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("listed artifact %s: %v", path, err)
+			continue
+		}
+		if strings.HasSuffix(path, ".pb.gz") {
+			profiles++
+			if pout, err := exec.Command("go", "tool", "pprof", "-top", "-symbolize=none", path).CombinedOutput(); err != nil {
+				t.Errorf("go tool pprof %s: %v\n%s", path, err, pout)
+			}
+		}
+	}
+	if profiles != 3 {
+		t.Fatalf("%d profiles listed, want 3", profiles)
+	}
+	if os.Getenv("ALERTPROF_KEEP_DEMO") == "" {
+		dir := regexp.MustCompile(`Artifacts in (\S+):`).FindStringSubmatch(out)
+		if dir != nil && strings.Contains(dir[1], "alertprof-demo-") {
+			os.RemoveAll(dir[1])
+		}
+	}
+}
+
+// tableRows returns the rows of the table under the header line.
+func tableRows(out, header string) []string {
+	var rows []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	in := false
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, header):
+			in = true
+		case in && strings.Contains(line, "flat%"):
+		case in && strings.TrimSpace(line) == "":
+			return rows
+		case in:
+			rows = append(rows, line)
+		}
+	}
+	return rows
+}
