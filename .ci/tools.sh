@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs the real components the tests run against, each built from the
-# Go module proxy and cached by version, so a second run is instant.
-# Prints one "NAME=PATH" line per tool; test.sh exports them.
+# Go module proxy and cached by version under $ALERTPROF_TOOLS_DIR
+# (default ~/.cache/alertprof/tools), so a second run is instant.
+#
+# Each .ci/tools.d/*.sh installs one component and prints "NAME=PATH"
+# lines on stdout; test.sh exports them for the tests. Logs go to stderr.
 set -euo pipefail
+cd "$(dirname "$0")"
 
-TOOLS_DIR=${ALERTPROF_TOOLS_DIR:-$HOME/.cache/alertprof/tools}
-ALERTMANAGER_VERSION=v0.30.0 # v0.32+ do not build from the module proxy (UI assets missing)
+export TOOLS_DIR=${ALERTPROF_TOOLS_DIR:-$HOME/.cache/alertprof/tools}
+mkdir -p "$TOOLS_DIR"
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 
-# go_install NAME PACKAGE@VERSION BINARY
+# go_install NAME PACKAGE@VERSION BINARY: builds PACKAGE into
+# $TOOLS_DIR/NAME-VERSION/ unless it is there already; prints the path.
 go_install() {
   local name=$1 pkg=$2 bin=$3
   local dir="$TOOLS_DIR/$name-${pkg##*@}"
@@ -22,6 +27,7 @@ go_install() {
   echo "$dir/$bin"
 }
 
-am=$(go_install alertmanager "github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION" alertmanager)
-"$am" --version >/dev/null 2>&1 || { log "alertmanager at $am does not run"; exit 1; }
-echo "ALERTPROF_ALERTMANAGER=$am"
+for f in tools.d/*.sh; do
+  # shellcheck source=/dev/null
+  source "$f"
+done
