@@ -11,6 +11,6 @@ import (
 	_ "golang.org/x/time/rate"
 	_ "k8s.io/client-go/kubernetes"
 	_ "k8s.io/client-go/kubernetes/fake"
-	_ "k8s.io/client-go/tools/clientcmd"
 	_ "k8s.io/client-go/rest"
+	_ "k8s.io/client-go/tools/clientcmd"
 )
