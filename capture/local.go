@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Local keeps artifacts in a directory on disk. It is the default store:
@@ -18,12 +19,34 @@ import (
 type Local struct {
 	dir     string
 	baseURL string
+	signer  linkSigner
+}
+
+// LocalOption changes how a Local store signs its links.
+type LocalOption func(*Local)
+
+// WithLinkKey sets the HMAC key that signs links. Without it a random key
+// is made, and links stop working when the process restarts.
+func WithLinkKey(key []byte) LocalOption {
+	return func(l *Local) { l.signer.key = append([]byte(nil), key...) }
+}
+
+// WithLinkExpiry sets how long a link stays valid (default MaxLinkExpiry).
+func WithLinkExpiry(d time.Duration) LocalOption {
+	return func(l *Local) { l.signer.expiry = d }
+}
+
+// WithClock replaces time.Now for signing and checking links.
+func WithClock(now func() time.Time) LocalOption {
+	return func(l *Local) { l.signer.now = now }
 }
 
 // NewLocal creates dir if needed. baseURL, when set, is where serve is
 // reachable (e.g. "https://alertprof.example.com"); links then point to
-// <baseURL>/artifacts/<key>. Without it links are absolute file paths.
-func NewLocal(dir, baseURL string) (*Local, error) {
+// <baseURL>/artifacts/<key>?exp=<unix>&sig=<hmac>, and ServeHTTP refuses
+// any request whose signature is missing, wrong or expired. Without
+// baseURL links are absolute file paths.
+func NewLocal(dir, baseURL string, opts ...LocalOption) (*Local, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("local store %s: %w", dir, err)
@@ -31,7 +54,20 @@ func NewLocal(dir, baseURL string) (*Local, error) {
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("local store: %w", err)
 	}
-	return &Local{dir: abs, baseURL: strings.TrimRight(baseURL, "/")}, nil
+	l := &Local{dir: abs, baseURL: strings.TrimRight(baseURL, "/"),
+		signer: linkSigner{expiry: MaxLinkExpiry, now: time.Now}}
+	for _, o := range opts {
+		o(l)
+	}
+	if len(l.signer.key) == 0 {
+		if l.signer.key, err = NewLinkKey(); err != nil {
+			return nil, err
+		}
+	}
+	if l.signer.expiry <= 0 {
+		return nil, errors.New("local store: link expiry must be positive")
+	}
+	return l, nil
 }
 
 // Dir is the absolute directory the store writes under.
@@ -77,10 +113,14 @@ func (l *Local) Get(_ context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Link says where a person finds the artifact.
+// Link says where a person finds the artifact: a signed, expiring URL
+// under baseURL, or the file's path when there is no baseURL.
 func (l *Local) Link(key string) string {
 	if l.baseURL != "" {
-		return l.baseURL + "/artifacts/" + (&url.URL{Path: key}).EscapedPath()
+		if _, err := l.path(key); err != nil {
+			return ""
+		}
+		return l.baseURL + "/artifacts/" + (&url.URL{Path: key}).EscapedPath() + "?" + l.signer.query(key)
 	}
 	path, err := l.path(key)
 	if err != nil {
@@ -89,13 +129,19 @@ func (l *Local) Link(key string) string {
 	return path
 }
 
-// ServeHTTP serves one artifact; the request path is the key. Directories
-// are not listed.
+// ServeHTTP serves one artifact; the request path is the key and the
+// query must carry a valid signature (see Link): 404 for a key that cannot
+// exist, 403 for a missing, wrong or expired signature, then 404 if there
+// is no such file. Directories are not listed.
 func (l *Local) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimPrefix(r.URL.Path, "/")
 	path, err := l.path(key)
 	if err != nil {
 		http.NotFound(w, r)
+		return
+	}
+	if err := l.signer.verify(key, r.URL.Query()); err != nil {
+		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
 	fi, err := os.Stat(path)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,12 +293,16 @@ func TestLocalServeHTTP(t *testing.T) {
 	tests := []struct {
 		name       string
 		target     string // request target, sent as-is
+		signed     bool   // append a valid signature for the target's path
 		wantStatus int
 		wantBody   []byte // nil: only check the status and that SECRET is absent
 	}{
-		{name: "stored file", target: "/" + key, wantStatus: http.StatusOK, wantBody: profile},
-		{name: "missing key", target: "/incidents/2024/01/02/id/static/127.0.0.1-6060/cpu.pb.gz", wantStatus: http.StatusNotFound},
-		{name: "directory", target: "/incidents/2024/01/02/id", wantStatus: http.StatusNotFound},
+		{name: "stored file", target: "/" + key, signed: true, wantStatus: http.StatusOK, wantBody: profile},
+		{name: "stored file unsigned", target: "/" + key, wantStatus: http.StatusForbidden},
+		{name: "missing key", target: "/incidents/2024/01/02/id/static/127.0.0.1-6060/cpu.pb.gz", signed: true, wantStatus: http.StatusNotFound},
+		{name: "directory", target: "/incidents/2024/01/02/id", signed: true, wantStatus: http.StatusNotFound},
+		{name: "signed traversal", target: "/../secret", signed: true, wantStatus: http.StatusNotFound},
+		{name: "signed encoded traversal", target: "/..%2fsecret", signed: true, wantStatus: http.StatusNotFound},
 		{name: "directory with slash", target: "/incidents/2024/01/02/id/", wantStatus: http.StatusNotFound},
 		{name: "root", target: "/", wantStatus: http.StatusNotFound},
 		{name: "encoded traversal", target: "/..%2f..%2fetc/passwd", wantStatus: http.StatusNotFound},
@@ -308,6 +313,15 @@ func TestLocalServeHTTP(t *testing.T) {
 		{name: "hidden temp file", target: "/incidents/.tmp-123", wantStatus: http.StatusNotFound},
 		{name: "backslash", target: `/incidents\..\..\secret`, wantStatus: http.StatusNotFound},
 		{name: "double slash", target: "//" + key, wantStatus: http.StatusNotFound},
+	}
+	for i, tc := range tests {
+		if tc.signed {
+			p, err := url.PathUnescape(strings.TrimPrefix(tc.target, "/"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tests[i].target += "?" + l.signer.query(p)
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,8 +411,14 @@ func TestLocalLink(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLocal(t, tc.baseURL)
-			if got := l.Link(tc.key); got != tc.want {
-				t.Errorf("Link(%q) = %q, want %q", tc.key, got, tc.want)
+			got := l.Link(tc.key)
+			base, query, _ := strings.Cut(got, "?")
+			if base != tc.want {
+				t.Errorf("Link(%q) = %q, want %q plus a signature", tc.key, got, tc.want)
+			}
+			q, err := url.ParseQuery(query)
+			if err != nil || q.Get("exp") == "" || q.Get("sig") == "" {
+				t.Errorf("Link(%q) = %q has no exp and sig parameters", tc.key, got)
 			}
 		})
 	}

@@ -19,6 +19,21 @@ type Target struct {
 	Scheme string
 	// Path is the base path of the pprof handlers, e.g. "/debug/pprof".
 	Path string
+
+	// Skip, when set, says in words why this pod is not captured (not
+	// Running, opted out, no pprof endpoint, namespace denied, ...). The
+	// handler turns it into one report line instead of a capture.
+	Skip string
+	// Proxy fetches through the API server's pods/proxy subresource
+	// instead of dialing Address; Address still names the pod's endpoint.
+	Proxy bool
+	// Restart is the pod's restart context; nil when no container of the
+	// pod has restarted.
+	Restart *Restart
+	// Owner and SlackChannel come from the pod's alertprof.io/owner and
+	// alertprof.io/slack-channel annotations; empty when not set.
+	Owner        string
+	SlackChannel string
 }
 
 // Key identifies the target for dedupe and cooldowns.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -112,6 +113,16 @@ func (m *memStore) Put(_ context.Context, key string, r io.Reader) error {
 
 func (m *memStore) Link(key string) string { return "mem://" + key }
 
+func (m *memStore) Get(_ context.Context, key string) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objs[key]
+	if !ok {
+		return nil, fmt.Errorf("get %s: %w", key, fs.ErrNotExist)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
 func (m *memStore) keys(suffix string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -137,9 +148,9 @@ type recNotifier struct {
 
 func newRecNotifier() *recNotifier { return &recNotifier{events: make(chan report.Event, 100)} }
 
-func (n *recNotifier) Notify(_ context.Context, ev report.Event) error {
+func (n *recNotifier) Notify(_ context.Context, ev report.Event) (report.Thread, error) {
 	n.events <- ev
-	return nil
+	return report.Thread{}, nil
 }
 
 func (n *recNotifier) next(t *testing.T) report.Event {

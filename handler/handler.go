@@ -31,15 +31,26 @@ type Capturer interface {
 }
 
 // Store keeps artifacts under keys and says where a person finds them.
+// The pipeline passes a *capture.Artifact to Put, so a store can send the
+// real content length and the object metadata. An error wrapping
+// capture.ErrPending means the bytes were kept in the store's local spool
+// and will be uploaded later: the report goes out saying so; it is not a
+// failure.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader) error
 	Link(key string) string
+	// Get reads back what Put stored; a missing key is an error wrapping
+	// fs.ErrNotExist. Incident state is read this way after a restart.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
 // Notifier tells people about an incident: it opened, a pod's evidence is
-// ready, it resolved. An error means the event was not delivered.
+// ready, it resolved. ev.Incident.Thread is the incident's thread so far;
+// when it is empty the notifier may open one and returns it, and the
+// handler keeps it in the incident record for every later event. Calls for
+// one incident never overlap. An error means the event was not delivered.
 type Notifier interface {
-	Notify(ctx context.Context, ev report.Event) error
+	Notify(ctx context.Context, ev report.Event) (report.Thread, error)
 }
 
 // Config holds the handler's settings; zero values take the defaults.
@@ -107,6 +118,7 @@ type Handler struct {
 	metrics   *metrics
 	incidents *incidents
 	records   *records
+	adoption  *adoption
 	pool      *pool
 	ready     atomic.Bool
 	router    chi.Router
@@ -131,7 +143,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		reg := prometheus.NewRegistry()
 		deps.Registerer, deps.Gatherer = reg, reg
 	}
-	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords()}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption()}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	names := make([]string, len(cfg.Plan))
 	for i, p := range cfg.Plan {

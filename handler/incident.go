@@ -1,8 +1,8 @@
 package handler
 
 import (
+	"crypto/rand"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -31,26 +31,39 @@ func newIncidents(cooldown time.Duration) *incidents {
 
 // observe applies a notification to the incident state and returns a copy
 // of the incident it belongs to, and whether it was opened by this
-// notification. A resolved notification closes the incident; a resolved
-// notification for a group with no open incident returns ok=false.
-// The caller holds mu.
-func (s *incidents) observe(msg *webhook.Message, now time.Time) (inc report.Incident, opened, ok bool) {
+// notification. A resolved notification closes the incident. A resolved
+// notification for a group with no open incident in memory returns an
+// incident with no ID: the job looks for one in the store, in case this
+// process restarted while the incident was open. The caller holds mu.
+func (s *incidents) observe(msg *webhook.Message, now time.Time) (inc report.Incident, opened bool) {
 	cur, exists := s.open[msg.GroupKey]
 	if msg.Status == "resolved" {
 		if !exists {
-			return report.Incident{}, false, false
+			gone := newIncident(msg, now)
+			gone.ID, gone.Status, gone.ResolvedAt = "", "resolved", now
+			return *gone, false
 		}
 		delete(s.open, msg.GroupKey)
 		cur.Status = "resolved"
 		cur.ResolvedAt = now
-		return *cur, false, true
+		return *cur, false
 	}
 	if !exists {
 		cur = newIncident(msg, now)
 		s.open[msg.GroupKey] = cur
 		opened = true
 	}
-	return *cur, opened, true
+	return *cur, opened
+}
+
+// current returns the open incident of a group.
+func (s *incidents) current(groupKey string) (report.Incident, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.open[groupKey]; ok {
+		return *cur, true
+	}
+	return report.Incident{}, false
 }
 
 func newIncident(msg *webhook.Message, now time.Time) *report.Incident {
@@ -58,25 +71,31 @@ func newIncident(msg *webhook.Message, now time.Time) *report.Incident {
 	if len(labels) == 0 && len(msg.Alerts) > 0 {
 		labels = msg.Alerts[0].Labels
 	}
-	starts := now
+	starts, generator := now, ""
 	for _, a := range msg.Alerts {
+		if generator == "" {
+			generator = a.GeneratorURL
+		}
 		if !a.StartsAt.IsZero() && a.StartsAt.Before(starts) {
 			starts = a.StartsAt
 		}
 	}
-	h := fnv.New32a()
-	h.Write([]byte(msg.GroupKey))
+	// The ID sorts by time and is unique: the same group can fire again
+	// within a second, and replicas open incidents independently.
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
 	return &report.Incident{
-		ID:          fmt.Sprintf("%s-%08x", now.UTC().Format("20060102T150405Z"), h.Sum32()),
-		GroupKey:    msg.GroupKey,
-		Status:      "firing",
-		AlertName:   labels["alertname"],
-		Severity:    labels["severity"],
-		Labels:      copyKV(labels),
-		Annotations: copyKV(msg.CommonAnnotations),
-		ExternalURL: msg.ExternalURL,
-		StartsAt:    starts,
-		OpenedAt:    now,
+		ID:           fmt.Sprintf("%s-%x", now.UTC().Format("20060102T150405Z"), rnd),
+		GroupKey:     msg.GroupKey,
+		Status:       "firing",
+		AlertName:    labels["alertname"],
+		Severity:     labels["severity"],
+		Labels:       copyKV(labels),
+		Annotations:  copyKV(msg.CommonAnnotations),
+		ExternalURL:  msg.ExternalURL,
+		GeneratorURL: generator,
+		StartsAt:     starts,
+		OpenedAt:     now,
 	}
 }
 

@@ -21,13 +21,21 @@ var errJobTimeout = errors.New("the job ran past job_timeout")
 func (h *Handler) runJob(ctx context.Context, j job) {
 	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.JobTimeout, errJobTimeout)
 	defer cancel()
-	log := h.log.With("incident", j.incident.ID, "alertname", j.incident.AlertName)
+	log := h.log.With("alertname", j.incident.AlertName)
+	j.incident, j.opened = h.adopt(ctx, log, j)
+	log = log.With("incident", j.incident.ID)
 
 	if j.resolved() {
+		if j.incident.ID == "" {
+			log.Info("resolved notification for a group with no open incident; nothing to do", "group_key", j.incident.GroupKey)
+			return
+		}
 		h.notify(ctx, log, report.Event{Kind: report.Resolved, Incident: j.incident})
 		h.records.resolve(j.incident)
 		h.writeRecord(ctx, log, j.incident.ID)
+		h.saveGroupState(ctx, log, h.records.incident(j.incident.ID))
 		h.records.forget(j.incident.ID)
+		h.adoption.forgetGroup(j.incident.GroupKey)
 		h.metrics.jobs.WithLabelValues("resolve").Inc()
 		return
 	}
@@ -53,6 +61,10 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 				continue
 			}
 			seen[t.Key()] = true
+			if t.Skip != "" {
+				h.reportSkip(ctx, log, j, a, t)
+				continue
+			}
 			if ok, last := h.incidents.claim(t.Key(), h.deps.Now()); !ok {
 				h.metrics.skipped.WithLabelValues("cooldown").Inc()
 				log.Info("target captured recently; skipping", "target", t.Key(), "last_capture", last)
@@ -76,6 +88,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 	}
 	wg.Wait()
 	h.writeRecord(ctx, log, j.incident.ID)
+	h.saveGroupState(ctx, log, h.records.incident(j.incident.ID))
 	h.metrics.jobs.WithLabelValues("capture").Inc()
 }
 
@@ -97,6 +110,28 @@ func (h *Handler) reportProblem(ctx context.Context, log *slog.Logger, j job, a 
 	h.notify(ctx, log, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
 }
 
+// reportSkip tells people, in one line, why a resolved pod is not
+// captured (not Running, opted out, no pprof endpoint, ...), once per pod
+// within the cooldown.
+func (h *Handler) reportSkip(ctx context.Context, log *slog.Logger, j job, a template.Alert, t capture.Target) {
+	h.metrics.skipped.WithLabelValues("no_target").Inc()
+	if ok, _ := h.incidents.claim("skip/"+t.Key(), h.deps.Now()); !ok {
+		return
+	}
+	log.Info("pod not captured", "target", t.Key(), "reason", t.Skip)
+	pr := report.PodReport{
+		Target:     t.Key(),
+		Address:    t.Address,
+		AlertName:  alertName(a),
+		CapturedAt: h.deps.Now(),
+		Problem:    t.Skip,
+		Restart:    t.Restart,
+		Owner:      t.Owner,
+	}
+	h.records.add(j.incident.ID, pr)
+	h.notify(ctx, log, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
+}
+
 func describeAlert(a template.Alert) string {
 	if inst := a.Labels["instance"]; inst != "" {
 		return "instance " + inst
@@ -110,18 +145,20 @@ func describeAlert(a template.Alert) string {
 // capturePod fetches, stores and summarizes every profile of the plan for
 // one target.
 func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a template.Alert, t capture.Target) report.PodReport {
-	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), CapturedAt: h.deps.Now()}
+	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), CapturedAt: h.deps.Now(), Restart: t.Restart, Owner: t.Owner}
 	for _, res := range h.deps.Capturer.Capture(ctx, t, h.cfg.Plan) {
 		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))
 	}
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {
 		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")
-		if err := h.deps.Store.Put(ctx, key, &buf); err != nil {
+		err := h.deps.Store.Put(ctx, key, capture.NewArtifact(buf.Bytes(), artifactMeta(j, t, "summary")))
+		switch {
+		case err == nil, errors.Is(err, capture.ErrPending): // pending: the store logged it and uploads it later
+			pr.SummaryKey = key
+		default:
 			h.metrics.failures.WithLabelValues("store").Inc()
 			log.Error("storing the summary failed", "key", key, "error", err)
-		} else {
-			pr.SummaryKey = key
 		}
 	}
 	return pr
@@ -146,12 +183,19 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	out.Bytes = len(res.Data)
 
 	key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, name+".pb.gz")
-	if err := h.deps.Store.Put(ctx, key, bytes.NewReader(res.Data)); err != nil {
+	err := h.deps.Store.Put(ctx, key, capture.NewArtifact(res.Data, artifactMeta(j, t, name)))
+	switch {
+	case err == nil:
+		out.Key, out.Link = key, h.deps.Store.Link(key)
+	case errors.Is(err, capture.ErrPending):
+		// Kept in the store's spool (which logged why); the report still
+		// goes out, saying the upload is pending.
+		out.Key, out.Link = key, h.deps.Store.Link(key)
+		out.Error = "pending upload: the object store is unreachable; the profile is kept and this link works once it is uploaded: " + out.Link
+	default:
 		h.metrics.failures.WithLabelValues("store").Inc()
 		log.Error("storing a profile failed", "profile", name, "key", key, "error", err)
 		out.Error = fmt.Sprintf("captured but not stored: %v", err)
-	} else {
-		out.Key, out.Link = key, h.deps.Store.Link(key)
 	}
 	sum, err := report.Summarize(res.Parsed, report.Options{Top: h.cfg.Top})
 	if err != nil {
@@ -166,8 +210,27 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	return out
 }
 
+// artifactMeta is the object metadata of one artifact of target t.
+func artifactMeta(j job, t capture.Target, profile string) capture.Meta {
+	return capture.Meta{Incident: j.incident.ID, Namespace: t.Namespace, Pod: t.Pod, Profile: profile, AlertName: j.incident.AlertName}
+}
+
+// notify delivers one event. Events of one incident are delivered one at a
+// time, each with the thread the earlier ones opened.
 func (h *Handler) notify(ctx context.Context, log *slog.Logger, ev report.Event) {
-	if err := h.deps.Notifier.Notify(ctx, ev); err != nil {
+	unlock := h.records.lockNotify(ev.Incident.ID)
+	defer unlock()
+	if th := h.records.thread(ev.Incident.ID); !th.IsZero() {
+		ev.Incident.Thread = th
+	}
+	th, err := h.deps.Notifier.Notify(ctx, ev)
+	if !th.IsZero() && ev.Incident.Thread.IsZero() {
+		h.records.setThread(ev.Incident.ID, th)
+		// Persist the thread at once: a restart from here on must reply in
+		// it, not open a second one.
+		h.saveGroupState(ctx, log, h.records.incident(ev.Incident.ID))
+	}
+	if err != nil {
 		h.metrics.failures.WithLabelValues("notify").Inc()
 		log.Error("notification failed", "event", ev.Kind.String(), "error", err)
 	}

@@ -1,9 +1,9 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -21,11 +21,14 @@ type record struct {
 // records keeps the incident records of open incidents in memory; each
 // job writes its incident's record to the store when it ends.
 type records struct {
-	mu sync.Mutex
-	m  map[string]*record
+	mu     sync.Mutex
+	m      map[string]*record
+	notify map[string]*sync.Mutex // serializes each incident's notifications
 }
 
-func newRecords() *records { return &records{m: make(map[string]*record)} }
+func newRecords() *records {
+	return &records{m: make(map[string]*record), notify: make(map[string]*sync.Mutex)}
+}
 
 func (r *records) open(inc report.Incident) {
 	r.mu.Lock()
@@ -47,9 +50,44 @@ func (r *records) resolve(inc report.Incident) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rec, ok := r.m[inc.ID]; ok {
+		th := rec.Incident.Thread
 		rec.Incident = inc
+		if inc.Thread.IsZero() {
+			rec.Incident.Thread = th
+		}
 	} else {
 		r.m[inc.ID] = &record{Incident: inc}
+	}
+}
+
+// lockNotify serializes notifications of one incident and returns the
+// unlock function.
+func (r *records) lockNotify(id string) func() {
+	r.mu.Lock()
+	mu, ok := r.notify[id]
+	if !ok {
+		mu = new(sync.Mutex)
+		r.notify[id] = mu
+	}
+	r.mu.Unlock()
+	mu.Lock()
+	return mu.Unlock
+}
+
+func (r *records) thread(id string) report.Thread {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rec, ok := r.m[id]; ok {
+		return rec.Incident.Thread
+	}
+	return report.Thread{}
+}
+
+func (r *records) setThread(id string, th report.Thread) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rec, ok := r.m[id]; ok {
+		rec.Incident.Thread = th
 	}
 }
 
@@ -57,6 +95,7 @@ func (r *records) forget(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.m, id)
+	delete(r.notify, id)
 }
 
 // encode returns incident.json for id, or nil when the incident is unknown.
@@ -77,9 +116,10 @@ func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) 
 		return
 	}
 	if err == nil {
-		err = h.deps.Store.Put(ctx, capture.IncidentPrefix(inc.OpenedAt, inc.ID)+"/incident.json", bytes.NewReader(b))
+		meta := capture.Meta{Incident: inc.ID, AlertName: inc.AlertName, Profile: "incident"}
+		err = h.deps.Store.Put(ctx, capture.IncidentPrefix(inc.OpenedAt, inc.ID)+"/incident.json", capture.NewArtifact(b, meta))
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, capture.ErrPending) { // pending: spooled, uploaded later
 		h.metrics.failures.WithLabelValues("record").Inc()
 		log.Error("writing the incident record failed", "error", err)
 	}

@@ -62,23 +62,16 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, msg)
 		return
 	}
-	inc, opened, ok := h.incidents.observe(msg, now)
-	if ok {
-		j := job{incident: inc, opened: opened, received: now}
-		if msg.Status == "firing" {
-			j.alerts = firing
-		}
-		_ = h.pool.lockedEnqueue(j) // a free slot was checked under the same lock
+	inc, opened := h.incidents.observe(msg, now)
+	j := job{incident: inc, opened: opened, received: now}
+	if msg.Status == "firing" {
+		j.alerts = firing
 	}
+	_ = h.pool.lockedEnqueue(j) // a free slot was checked under the same lock
 	h.pool.mu.Unlock()
 	h.incidents.mu.Unlock()
 
 	h.metrics.requests.WithLabelValues(resultAccepted).Inc()
-	if !ok {
-		log.Info("resolved notification for a group with no open incident; nothing to do")
-		writeJSON(w, http.StatusAccepted, map[string]any{"status": "ignored", "reason": "no open incident for this group"})
-		return
-	}
 	log.Info("webhook accepted", "incident", inc.ID, "opened", opened, "firing", len(firing))
 	writeJSON(w, http.StatusAccepted, map[string]any{"status": "accepted", "incident": inc.ID})
 }

@@ -21,8 +21,12 @@ func NewConsole(w io.Writer, log *slog.Logger) *Console {
 	return &Console{w: w, log: log}
 }
 
-// Notify prints the event.
-func (c *Console) Notify(_ context.Context, ev Event) error {
+// Notify prints the event. The console has no threads: it returns none.
+func (c *Console) Notify(_ context.Context, ev Event) (Thread, error) {
+	return Thread{}, c.print(ev)
+}
+
+func (c *Console) print(ev Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	inc := ev.Incident

@@ -2,6 +2,8 @@ package report
 
 import (
 	"time"
+
+	"github.com/alertprof/alertprof/capture"
 )
 
 // Incident describes one firing episode of one Alertmanager group, as the
@@ -15,10 +17,25 @@ type Incident struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	ExternalURL string            `json:"external_url,omitempty"`
-	StartsAt    time.Time         `json:"starts_at"`
-	OpenedAt    time.Time         `json:"opened_at"`
-	ResolvedAt  time.Time         `json:"resolved_at,omitzero"`
+	// GeneratorURL links to the rule that fired (the first alert's).
+	GeneratorURL string    `json:"generator_url,omitempty"`
+	StartsAt     time.Time `json:"starts_at"`
+	OpenedAt     time.Time `json:"opened_at"`
+	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
+	// Thread is where the incident's messages go, once a notifier has
+	// opened one (the Slack parent message).
+	Thread Thread `json:"thread,omitzero"`
 }
+
+// Thread identifies a notifier's thread for an incident: for Slack, the
+// channel and the parent message's timestamp.
+type Thread struct {
+	Channel string `json:"channel,omitempty"`
+	TS      string `json:"ts,omitempty"`
+}
+
+// IsZero reports whether no thread exists yet.
+func (t Thread) IsZero() bool { return t.Channel == "" && t.TS == "" }
 
 // ProfileReport is the outcome of one profile of one pod.
 type ProfileReport struct {
@@ -41,7 +58,13 @@ type PodReport struct {
 	CapturedAt time.Time       `json:"captured_at"`
 	Profiles   []ProfileReport `json:"profiles,omitempty"`
 	SummaryKey string          `json:"summary_key,omitempty"`
-	Problem    string          `json:"problem,omitempty"`
+	// Owner names who to mention, from the pod's alertprof.io/owner
+	// annotation: a Slack user (U…/W…) or user group (S…) ID.
+	Owner   string `json:"owner,omitempty"`
+	Problem string `json:"problem,omitempty"`
+	// Restart is the pod's restart context (restart counts, last
+	// termination, memory bounds, previous log); nil without restarts.
+	Restart *capture.Restart `json:"restart,omitempty"`
 }
 
 // EventKind says what happened to an incident.

@@ -172,6 +172,23 @@ func (g *graph) sort() {
 	})
 }
 
+// sortCum orders nodes like pprof's CumNameOrder (-cum): |cum| descending,
+// then printed name ascending, then |flat| descending, then node identity.
+func (g *graph) sortCum() {
+	slices.SortFunc(g.nodes, func(a, b *node) int {
+		if c := cmp.Compare(abs(b.cum), abs(a.cum)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(abs(b.flat), abs(a.flat)); c != 0 {
+			return c
+		}
+		return cmp.Compare(fmt.Sprint(a.info), fmt.Sprint(b.info))
+	})
+}
+
 func abs(v int64) int64 {
 	if v < 0 {
 		return -v

@@ -26,7 +26,15 @@ func compareWithPprof(t *testing.T, file, sampleIndex string, n int) {
 	if err != nil {
 		t.Fatalf("Summarize: %v", err)
 	}
-	want := pproftest.RunTop(t, file, sampleIndex, got.Unit, n)
+	compareSummary(t, got, pproftest.RunTop(t, file, sampleIndex, got.Unit, n))
+	cum := got
+	cum.Rows = got.CumRows
+	compareSummary(t, cum, pproftest.RunTop(t, file, sampleIndex, got.Unit, n, "-cum"))
+}
+
+// compareSummary checks got against what pprof printed.
+func compareSummary(t *testing.T, got Summary, want pproftest.Top) {
+	t.Helper()
 
 	if got.SampleType != want.SampleType {
 		t.Errorf("SampleType = %q, pprof says %q", got.SampleType, want.SampleType)
@@ -81,7 +89,15 @@ func TestOracleFixtures(t *testing.T) {
 		{"cpu", []string{"", "samples"}},
 		{"goroutine", []string{""}},
 		{"block", []string{"", "contentions"}},
-		{"mutex", []string{""}},
+		{"mutex", []string{"", "contentions"}},
+		{"alertmanager_heap", []string{"", "inuse_objects", "alloc_space"}},
+		{"alertmanager_heap2", []string{""}},
+		{"alertmanager_goroutine", []string{""}},
+		{"culprits/cache/heap", []string{""}},
+		{"culprits/reflect/heap", []string{"", "inuse_objects"}},
+		{"culprits/readall/heap", []string{""}},
+		{"culprits/leak/goroutine", []string{""}},
+		{"culprits/slownet/goroutine", []string{""}},
 	}
 	for _, c := range cases {
 		for _, index := range c.indexes {
@@ -90,6 +106,43 @@ func TestOracleFixtures(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					compareWithPprof(t, filepath.Join("testdata", c.fixture+".pb.gz"), index, n)
+				})
+			}
+		}
+	}
+}
+
+// TestOracleDiff compares Diff with go tool pprof -base on pairs of real
+// heap profiles taken some time apart, and on profiles of different kinds
+// of growth, for several sample types.
+func TestOracleDiff(t *testing.T) {
+	cases := []struct {
+		base, cur string
+		indexes   []string
+	}{
+		{"alertmanager_heap", "alertmanager_heap2", []string{"", "inuse_objects", "alloc_space"}},
+		{"alertmanager_heap2", "alertmanager_heap", []string{""}},
+		{"culprits/cache/heap", "culprits/cache/heap2", []string{"", "alloc_objects"}},
+		{"heap", "culprits/reflect/heap", []string{""}},
+	}
+	for _, c := range cases {
+		for _, index := range c.indexes {
+			for _, n := range []int{3, 100} {
+				t.Run(fmt.Sprintf("%s-%s/index=%s/top=%d", c.base, c.cur, index, n), func(t *testing.T) {
+					t.Parallel()
+					base := filepath.Join("testdata", c.base+".pb.gz")
+					cur := filepath.Join("testdata", c.cur+".pb.gz")
+					got, err := Diff(readProfile(t, base), readProfile(t, cur), Options{Top: n, SampleIndex: index})
+					if err != nil {
+						t.Fatalf("Diff: %v", err)
+					}
+					if !got.Diff {
+						t.Error("Diff not set")
+					}
+					compareSummary(t, got, pproftest.RunTop(t, cur, index, got.Unit, n, "-base="+base))
+					cum := got
+					cum.Rows = got.CumRows
+					compareSummary(t, cum, pproftest.RunTop(t, cur, index, got.Unit, n, "-cum", "-base="+base))
 				})
 			}
 		}

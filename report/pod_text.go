@@ -2,8 +2,12 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/alertprof/alertprof/capture"
 )
 
 // WritePod writes the plain-text report of one pod: a line per profile
@@ -17,6 +21,9 @@ func WritePod(w io.Writer, pr PodReport) error {
 	fmt.Fprintln(bw, " ---")
 	if pr.Problem != "" {
 		fmt.Fprintf(bw, "no capture: %s\n", pr.Problem)
+	}
+	writeRestart(bw, pr.Restart)
+	if pr.Problem != "" {
 		return bw.Flush()
 	}
 	for _, p := range pr.Profiles {
@@ -36,4 +43,34 @@ func WritePod(w io.Writer, pr PodReport) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// writeRestart writes a pod's restart context: one line per restarted
+// container, then the tail of its previous log.
+func writeRestart(w io.Writer, r *capture.Restart) {
+	if r == nil {
+		return
+	}
+	for _, c := range r.Containers {
+		fmt.Fprintf(w, "  restarts   container %s restarted %d times", c.Container, c.RestartCount)
+		if c.Reason != "" || c.ExitCode != 0 {
+			fmt.Fprintf(w, "; last terminated %s (exit code %d)", cmp.Or(c.Reason, "without a reason"), c.ExitCode)
+		}
+		if !c.FinishedAt.IsZero() {
+			fmt.Fprintf(w, " at %s", c.FinishedAt.UTC().Format(time.RFC3339))
+			if !c.StartedAt.IsZero() {
+				fmt.Fprintf(w, " after running %s", c.FinishedAt.Sub(c.StartedAt).Round(time.Second))
+			}
+		}
+		fmt.Fprintf(w, "; memory request %s, limit %s\n", cmp.Or(c.MemoryRequest, "none"), cmp.Or(c.MemoryLimit, "none"))
+		if c.LogError != "" {
+			fmt.Fprintf(w, "  previous log of %s unavailable: %s\n", c.Container, c.LogError)
+		}
+		if len(c.PreviousLog) > 0 {
+			fmt.Fprintf(w, "  previous log of %s (last %d lines):\n", c.Container, len(c.PreviousLog))
+			for _, l := range c.PreviousLog {
+				fmt.Fprintf(w, "    | %s\n", l)
+			}
+		}
+	}
 }

@@ -52,6 +52,17 @@ type Summary struct {
 	// Dropped counts the functions left out because their cum value was
 	// below pprof's node fraction (0.5% of the total); 0 if none.
 	Dropped int `json:"dropped_nodes"`
+	// CumRows are the top functions by cumulative value, as
+	// `go tool pprof -top -cum` lists them. It is never nil.
+	CumRows []Row `json:"cum_rows"`
+	// Headline names the dominant cost and the user code that leads to
+	// it; nil when the profile has no samples.
+	Headline *Headline `json:"headline,omitempty"`
+	// DurationNanos is the profile's recording window (CPU profiles), or 0.
+	DurationNanos int64 `json:"duration_ns,omitempty"`
+	// Diff is set when the summary is of a difference of two profiles
+	// (see Diff); values are then growth and may be negative.
+	Diff bool `json:"diff,omitempty"`
 }
 
 // Summarize returns the top functions of one sample type of p, matching
@@ -61,6 +72,11 @@ type Summary struct {
 // It fails if p is nil or malformed, has no sample types, or lacks the
 // requested sample type; the last error names the types it has.
 func Summarize(p *profile.Profile, opts Options) (Summary, error) {
+	return summarize(p, opts, false)
+}
+
+// summarize is Summarize; diff says p is a difference of two profiles.
+func summarize(p *profile.Profile, opts Options, diff bool) (Summary, error) {
 	if p == nil {
 		return Summary{}, errors.New("nil profile")
 	}
@@ -83,26 +99,37 @@ func Summarize(p *profile.Profile, opts Options) (Summary, error) {
 	samples := pruned(p)
 	g := buildGraph(samples, value)
 	dropped := g.trim()
-	g.sort()
 
 	sum := Summary{
-		Kind:       kindOf(p),
-		SampleType: p.SampleType[idx].Type,
-		Unit:       p.SampleType[idx].Unit,
-		Total:      total(samples, value),
-		Dropped:    dropped,
-		Rows:       make([]Row, 0, min(top, len(g.nodes))),
+		Kind:          kindOf(p),
+		SampleType:    p.SampleType[idx].Type,
+		Unit:          p.SampleType[idx].Unit,
+		Total:         total(samples, value),
+		Dropped:       dropped,
+		DurationNanos: p.DurationNanos,
+		Diff:          diff,
 	}
+	g.sort()
+	sum.Rows = g.rows(top, sum.Total)
+	sum.Headline = headline(samples, value, sum)
+	g.sortCum()
+	sum.CumRows = g.rows(top, sum.Total)
+	return sum, nil
+}
+
+// rows returns the first top nodes as rows, percentages of total.
+func (g *graph) rows(top int, total int64) []Row {
+	rows := make([]Row, 0, min(top, len(g.nodes)))
 	for _, n := range g.nodes[:min(top, len(g.nodes))] {
-		sum.Rows = append(sum.Rows, Row{
+		rows = append(rows, Row{
 			Function: n.name,
 			Flat:     n.flat,
-			FlatPct:  percent(n.flat, sum.Total),
+			FlatPct:  percent(n.flat, total),
 			Cum:      n.cum,
-			CumPct:   percent(n.cum, sum.Total),
+			CumPct:   percent(n.cum, total),
 		})
 	}
-	return sum, nil
+	return rows
 }
 
 // total is pprof's report total: the sum of |value| over all samples. When

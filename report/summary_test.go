@@ -61,7 +61,7 @@ func TestSummarizeEmptyProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"kind":"cpu","sample_type":"cpu","unit":"nanoseconds","total":0,"rows":[],"dropped_nodes":0}`
+	const want = `{"kind":"cpu","sample_type":"cpu","unit":"nanoseconds","total":0,"rows":[],"dropped_nodes":0,"cum_rows":[]}`
 	if string(js) != want {
 		t.Errorf("JSON = %s, want %s", js, want)
 	}

@@ -1,25 +1,37 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/google/pprof/profile"
-
 	"github.com/alertprof/alertprof/report"
 )
 
-// runAnalyze summarizes profiles on disk, the same way a capture is
-// summarized. JSON output is one object per file, one per line.
+// analysis is what analyze prints for one file. For a pprof profile the
+// main summary's fields are at the top level (file, kind, sample_type,
+// unit, total, rows, …) and other telling sample types follow in views; for
+// a goroutine dump, goroutines holds the groups.
+type analysis struct {
+	report.Summary
+	Views      []report.Summary   `json:"views,omitempty"`
+	Goroutines *report.Goroutines `json:"goroutines,omitempty"`
+}
+
+// runAnalyze summarizes profiles and goroutine dumps on disk, the same way
+// a capture is summarized. JSON output is one object per file, one per line.
 func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	top := fs.Int("top", 10, "rows per table")
 	format := fs.String("format", "text", "output format: text or json")
-	sampleIndex := fs.String("sample-index", "", "sample type to report (default: the profile's default, as pprof)")
+	sampleIndex := fs.String("sample-index", "", "sample type to report (default: every telling one, the profile's default first)")
+	base := fs.String("base", "", "report growth since this profile, as go tool pprof -base")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -35,48 +47,125 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "alertprof analyze: name at least one profile file")
 		return 2
 	}
+	opts := report.Options{Top: *top, SampleIndex: *sampleIndex}
 	status := 0
-	enc := json.NewEncoder(stdout)
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
 	for i, path := range fs.Args() {
-		sum, err := analyzeFile(path, report.Options{Top: *top, SampleIndex: *sampleIndex})
+		a, err := analyzeFile(path, *base, opts)
 		if err != nil {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			status = 1
 			continue
 		}
 		if *format == "json" {
-			if err := enc.Encode(sum); err != nil {
+			if err := enc.Encode(a); err != nil {
 				fmt.Fprintln(stderr, "alertprof analyze:", err)
 				return 1
 			}
 			continue
 		}
 		if i > 0 {
-			fmt.Fprintln(stdout)
+			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(stdout, "%s\n", path)
-		if err := report.WriteText(stdout, sum); err != nil {
+		if err := writeAnalysis(out, path, a, *top); err != nil {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			return 1
 		}
 	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintln(stderr, "alertprof analyze:", err)
+		return 1
+	}
 	return status
 }
 
-func analyzeFile(path string, opts report.Options) (report.Summary, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return report.Summary{}, err
+func writeAnalysis(w io.Writer, path string, a analysis, top int) error {
+	fmt.Fprintf(w, "%s\n", path)
+	if a.Goroutines != nil {
+		return report.WriteGoroutines(w, a.Goroutines, top)
 	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		return report.Summary{}, fmt.Errorf("%s: not a pprof profile: %w", path, err)
+	if err := report.WriteSummary(w, a.Summary); err != nil {
+		return err
 	}
-	sum, err := report.Summarize(p, opts)
-	if err != nil {
-		return report.Summary{}, fmt.Errorf("%s: %w", path, err)
+	for _, v := range a.Views {
+		fmt.Fprintln(w)
+		if err := report.WriteSummary(w, v); err != nil {
+			return err
+		}
 	}
-	sum.File = path
-	return sum, nil
+	return nil
+}
+
+// analyzeFile reads a pprof profile or a goroutine dump (plain or gzipped)
+// and analyzes it; with base set, it reports the growth since base.
+func analyzeFile(path, base string, opts report.Options) (analysis, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return analysis{}, err
+	}
+	if dump, ok := goroutineDump(data); ok {
+		g, err := report.ParseGoroutines(dump)
+		if err != nil {
+			return analysis{}, fmt.Errorf("%s: %w", path, err)
+		}
+		return analysis{Summary: report.Summary{
+			File: path, Kind: "goroutine", SampleType: "goroutine", Unit: "count",
+			Total: int64(g.Total), Rows: []report.Row{}, CumRows: []report.Row{},
+		}, Goroutines: g}, nil
+	}
+	p, err := report.ParseProfile(data)
+	if err != nil {
+		return analysis{}, fmt.Errorf("%s: not a pprof profile or goroutine dump: %w", path, err)
+	}
+	if base != "" {
+		bdata, err := os.ReadFile(base)
+		if err != nil {
+			return analysis{}, err
+		}
+		bp, err := report.ParseProfile(bdata)
+		if err != nil {
+			return analysis{}, fmt.Errorf("%s: not a pprof profile: %w", base, err)
+		}
+		sum, err := report.Diff(bp, p, opts)
+		if err != nil {
+			return analysis{}, fmt.Errorf("%s: %w", path, err)
+		}
+		sum.File = path
+		return analysis{Summary: sum}, nil
+	}
+	sums, err := report.Analyze(p, opts)
+	if err != nil {
+		return analysis{}, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range sums {
+		sums[i].File = path
+	}
+	return analysis{Summary: sums[0], Views: sums[1:]}, nil
+}
+
+// goroutineDump returns a reader of data's text if data is a goroutine
+// dump, gzipped or not.
+func goroutineDump(data []byte) (io.Reader, bool) {
+	if report.IsGoroutineDump(data) {
+		return bytes.NewReader(data), true
+	}
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		return nil, false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, false
+	}
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(zr, head)
+	if !report.IsGoroutineDump(head[:n]) {
+		return nil, false
+	}
+	zr, err = gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, false
+	}
+	return zr, true
 }

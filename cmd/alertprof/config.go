@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -29,9 +31,12 @@ type Config struct {
 	Capture         CaptureConfig `yaml:"capture"`
 	Store           StoreConfig   `yaml:"store"`
 	Report          ReportConfig  `yaml:"report"`
+	Slack           SlackConfig   `yaml:"slack"`
 
 	// WebhookToken comes from ALERTPROF_WEBHOOK_TOKEN, never from YAML.
 	WebhookToken string `yaml:"-"`
+	// LinkKey signs local artifact links; from ALERTPROF_LINK_KEY.
+	LinkKey string `yaml:"-"`
 }
 
 // LogConfig sets the log level and format.
@@ -58,7 +63,43 @@ type CaptureConfig struct {
 	JobTimeout      time.Duration `yaml:"job_timeout"`
 	Cooldown        time.Duration `yaml:"cooldown"`
 	MaxPodsPerAlert int           `yaml:"max_pods_per_alert"`
-	Static          StaticConfig  `yaml:"static"`
+	// Mode chooses how alerts become targets: "kubernetes" (pods through
+	// the API), "static" (instance=host:port inside allowed_cidrs), or
+	// "auto": kubernetes when a kubeconfig or in-cluster config exists.
+	Mode       string           `yaml:"mode"`
+	Static     StaticConfig     `yaml:"static"`
+	Kubernetes KubernetesConfig `yaml:"kubernetes"`
+}
+
+// KubernetesConfig governs pod resolution and fetching in Kubernetes mode.
+type KubernetesConfig struct {
+	// Kubeconfig is a kubeconfig file; empty means $KUBECONFIG, then the
+	// in-cluster service account.
+	Kubeconfig string `yaml:"kubeconfig"`
+	// FetchMode is direct (pod IP), proxy (the API server's pods/proxy) or
+	// auto (direct in-cluster, proxy with a kubeconfig).
+	FetchMode string `yaml:"fetch_mode"`
+	// DefaultPort is the pprof port of pods with no alertprof.io/port
+	// annotation and no container port named pprof; 0 disables it.
+	DefaultPort int `yaml:"default_port"`
+	// Path is the pprof base path unless a pod's alertprof.io/path says.
+	Path       string           `yaml:"path"`
+	Namespaces NamespacesConfig `yaml:"namespaces"`
+	// LogLines is how many lines of a restarted container's previous log
+	// the report carries; 0 reads none.
+	LogLines int `yaml:"log_lines"`
+	// QPS, Burst and Timeout bound the client's API requests.
+	QPS     float32       `yaml:"qps"`
+	Burst   int           `yaml:"burst"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// NamespacesConfig limits which namespaces are captured; entries are
+// path.Match patterns. An empty allow list allows every namespace; deny
+// wins over allow.
+type NamespacesConfig struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
 }
 
 // StaticConfig governs targets named by address (no cluster).
@@ -67,14 +108,40 @@ type StaticConfig struct {
 	Path         string   `yaml:"path"`
 }
 
-// StoreConfig chooses where artifacts go.
+// StoreConfig chooses where artifacts go: S3 when s3.endpoint and
+// s3.bucket are set, else the local directory. Checked by validateStore.
 type StoreConfig struct {
-	Local LocalStoreConfig `yaml:"local"`
+	// LinkExpiry is how long artifact links stay valid, for presigned S3
+	// URLs and signed local links alike; at most 168h (S3's limit).
+	LinkExpiry time.Duration    `yaml:"link_expiry"`
+	Local      LocalStoreConfig `yaml:"local"`
+	S3         S3StoreConfig    `yaml:"s3"`
+	Spool      SpoolConfig      `yaml:"spool"`
+}
+
+// S3StoreConfig is an S3 or MinIO bucket. Credentials never live here:
+// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or IAM and web identity.
+type S3StoreConfig struct {
+	Endpoint      string `yaml:"endpoint"` // host[:port], no scheme
+	Region        string `yaml:"region"`
+	Bucket        string `yaml:"bucket"`
+	Prefix        string `yaml:"prefix"`
+	TLS           bool   `yaml:"tls"`
+	CreateBucket  bool   `yaml:"create_bucket"`
+	PublicBaseURL string `yaml:"public_base_url"`
+}
+
+// SpoolConfig is where artifacts wait while the object store is down.
+type SpoolConfig struct {
+	Dir      string `yaml:"dir"`
+	MaxBytes int64  `yaml:"max_bytes"`
 }
 
 // LocalStoreConfig is the on-disk store.
 type LocalStoreConfig struct {
 	Dir string `yaml:"dir"`
+	// Retention removes incidents whose newest file is older; 0 keeps all.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // ReportConfig shapes the summary.
@@ -102,12 +169,27 @@ func defaultConfig() Config {
 			JobTimeout:      3 * time.Minute,
 			Cooldown:        15 * time.Minute,
 			MaxPodsPerAlert: 3,
+			Mode:            "auto",
 			Static: StaticConfig{
 				AllowedCIDRs: append([]string(nil), capture.DefaultAllowedCIDRs...),
 				Path:         "/debug/pprof",
 			},
+			Kubernetes: KubernetesConfig{
+				FetchMode:   capture.FetchAuto,
+				DefaultPort: capture.DefaultKubePort,
+				Path:        "/debug/pprof",
+				LogLines:    capture.DefaultKubeLogLines,
+				QPS:         20,
+				Burst:       40,
+				Timeout:     10 * time.Second,
+			},
 		},
-		Store:  StoreConfig{Local: LocalStoreConfig{Dir: "./alertprof-data"}},
+		Store: StoreConfig{
+			LinkExpiry: capture.MaxLinkExpiry,
+			Local:      LocalStoreConfig{Dir: "./alertprof-data"},
+			S3:         S3StoreConfig{Region: "us-east-1", TLS: true},
+			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
+		},
 		Report: ReportConfig{Top: 10},
 	}
 }
@@ -127,6 +209,8 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	cfg.WebhookToken = getenv("ALERTPROF_WEBHOOK_TOKEN")
+	cfg.Slack.Token = getenv("SLACK_BOT_TOKEN")
+	cfg.LinkKey = getenv("ALERTPROF_LINK_KEY")
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -152,6 +236,9 @@ func decodeConfig(r io.Reader, cfg *Config) error {
 
 // Validate reports the first setting that cannot work, in plain words.
 func (c Config) Validate() error {
+	if err := c.Slack.validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.Listen == "":
 		return errors.New("config: listen is empty")
@@ -182,6 +269,9 @@ func (c Config) Validate() error {
 	case c.Report.Top < 1:
 		return errors.New("config: report.top must be at least 1")
 	}
+	if err := c.Store.validate(); err != nil {
+		return err
+	}
 	if _, err := capture.Plan(c.Capture.Profiles, c.Capture.CPUSeconds); err != nil {
 		return fmt.Errorf("config: capture.profiles: %w", err)
 	}
@@ -190,6 +280,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: capture.static.allowed_cidrs: %q is not a CIDR", cidr)
 		}
 	}
+	if err := c.Capture.validateKubernetes(); err != nil {
+		return err
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -197,6 +290,35 @@ func (c Config) Validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		return fmt.Errorf("config: log.format %q is not text or json", c.Log.Format)
+	}
+	return nil
+}
+
+// validateKubernetes checks capture.mode and capture.kubernetes.
+func (c CaptureConfig) validateKubernetes() error {
+	k := c.Kubernetes
+	switch {
+	case c.Mode != "auto" && c.Mode != "kubernetes" && c.Mode != "static":
+		return fmt.Errorf("config: capture.mode %q is not auto, kubernetes or static", c.Mode)
+	case k.FetchMode != capture.FetchAuto && k.FetchMode != capture.FetchDirect && k.FetchMode != capture.FetchProxy:
+		return fmt.Errorf("config: capture.kubernetes.fetch_mode %q is not auto, direct or proxy", k.FetchMode)
+	case k.DefaultPort < 0 || k.DefaultPort > 65535:
+		return errors.New("config: capture.kubernetes.default_port must be between 0 and 65535")
+	case !strings.HasPrefix(k.Path, "/"):
+		return fmt.Errorf("config: capture.kubernetes.path %q must start with /", k.Path)
+	case k.LogLines < 0 || k.LogLines > 10000:
+		return errors.New("config: capture.kubernetes.log_lines must be between 0 and 10000")
+	case k.QPS <= 0 || k.Burst < 1:
+		return errors.New("config: capture.kubernetes.qps and burst must be positive")
+	case k.Timeout <= 0:
+		return errors.New("config: capture.kubernetes.timeout must be positive")
+	}
+	for _, list := range [][]string{k.Namespaces.Allow, k.Namespaces.Deny} {
+		for _, p := range list {
+			if _, err := path.Match(p, ""); err != nil || p == "" {
+				return fmt.Errorf("config: capture.kubernetes.namespaces: %q is not a valid pattern", p)
+			}
+		}
 	}
 	return nil
 }

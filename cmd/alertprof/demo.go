@@ -264,13 +264,13 @@ type demoNotifier struct {
 	events  chan<- report.Event
 }
 
-func (d *demoNotifier) Notify(ctx context.Context, ev report.Event) error {
-	err := d.console.Notify(ctx, ev)
+func (d *demoNotifier) Notify(ctx context.Context, ev report.Event) (report.Thread, error) {
+	th, err := d.console.Notify(ctx, ev)
 	select {
 	case d.events <- ev:
 	default:
 	}
-	return err
+	return th, err
 }
 
 func waitEvent(ctx context.Context, events <-chan report.Event, kind report.EventKind) (report.Event, error) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,7 @@ type receiver struct {
 	cfg     Config
 	log     *slog.Logger
 	handler *handler.Handler
-	store   *capture.Local
+	store   builtStore
 }
 
 // newReceiver wires the pipeline from cfg. Reports go to out when no other
@@ -33,19 +34,27 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	resolver, err := capture.NewStatic(cfg.Capture.Static.AllowedCIDRs, cfg.Capture.Static.Path)
+	resolver, capturer, err := newTargets(cfg, log, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	store, err := capture.NewLocal(cfg.Store.Local.Dir, cfg.PublicURL)
-	if err != nil {
-		return nil, err
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if notifier == nil && cfg.Slack.enabled() {
+		slack, err := newSlack(cfg.Slack, log, reg)
+		if err != nil {
+			return nil, err
+		}
+		notifier = slack
+		log.Info("reports go to Slack", "channel", cfg.Slack.Channel, "routes", len(cfg.Slack.Routes))
 	}
 	if notifier == nil {
 		notifier = report.NewConsole(out, log)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := newStore(cfg, log, reg)
+	if err != nil {
+		return nil, err
+	}
 	h, err := handler.New(handler.Config{
 		Workers:      cfg.Webhook.Workers,
 		QueueSize:    cfg.Webhook.QueueSize,
@@ -59,10 +68,10 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		PodsPerAlert: cfg.Capture.MaxPodsPerAlert,
 	}, handler.Deps{
 		Resolver:   resolver,
-		Capturer:   capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout),
-		Store:      store,
+		Capturer:   capturer,
+		Store:      store.store,
 		Notifier:   notifier,
-		Artifacts:  store,
+		Artifacts:  store.artifacts,
 		Logger:     log,
 		Registerer: reg,
 		Gatherer:   reg,
@@ -88,9 +97,12 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(rc.log.Handler(), slog.LevelWarn),
 	}
 	rc.handler.Start()
+	for _, run := range rc.store.run {
+		go run(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	rc.log.Info("alertprof listening", "addr", ln.Addr().String(), "artifacts", rc.store.Dir(), "version", version)
+	rc.log.Info("alertprof listening", "addr", ln.Addr().String(), "artifacts", rc.store.describe, "version", version)
 
 	select {
 	case err := <-errc:
@@ -106,4 +118,66 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 		httpErr = errors.Join(httpErr, err)
 	}
 	return errors.Join(httpErr, jobErr)
+}
+
+// newTargets chooses how alerts become targets (capture.mode): static
+// addresses, or pods through the Kubernetes API. In auto mode Kubernetes
+// is used when a kubeconfig ($KUBECONFIG or capture.kubernetes.kubeconfig)
+// or an in-cluster service account exists, and static mode otherwise.
+func newTargets(cfg Config, log *slog.Logger, getenv func(string) string) (handler.Resolver, handler.Capturer, error) {
+	static, err := capture.NewStatic(cfg.Capture.Static.AllowedCIDRs, cfg.Capture.Static.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout)
+	if cfg.Capture.Mode == "static" {
+		log.Info("target mode: static", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
+		return static, direct, nil
+	}
+	k := cfg.Capture.Kubernetes
+	restCfg, inCluster, err := capture.KubeRESTConfig(capture.KubeClientOptions{
+		Kubeconfig: k.Kubeconfig,
+		Getenv:     getenv,
+		QPS:        k.QPS,
+		Burst:      k.Burst,
+		Timeout:    k.Timeout,
+		UserAgent:  "alertprof/" + version,
+	})
+	if errors.Is(err, capture.ErrNoKubeConfig) && cfg.Capture.Mode == "auto" {
+		log.Info("target mode: static (no kubeconfig and not in a cluster)", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
+		return static, direct, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	client, err := capture.NewKubeClient(restCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	proxy, err := capture.NewProxyFetcher(restCfg, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	mode := capture.ResolveFetchMode(k.FetchMode, inCluster)
+	defaultPort := k.DefaultPort
+	if defaultPort == 0 {
+		defaultPort = -1 // 0 in the config disables the fallback port
+	}
+	logLines := k.LogLines
+	if logLines == 0 {
+		logLines = -1
+	}
+	resolver := capture.NewKube(client, capture.KubeOptions{
+		FetchMode:       mode,
+		DefaultPort:     defaultPort,
+		Path:            k.Path,
+		AllowNamespaces: k.Namespaces.Allow,
+		DenyNamespaces:  k.Namespaces.Deny,
+		MaxPods:         cfg.Capture.MaxPodsPerAlert,
+		LogLines:        logLines,
+		Fallback:        static,
+		Logger:          log,
+	})
+	log.Info("target mode: kubernetes", "api_server", restCfg.Host, "in_cluster", inCluster, "fetch_mode", mode)
+	return resolver, capture.NewKubeCapturer(direct, proxy, client.CoreV1().RESTClient()), nil
 }

@@ -56,11 +56,13 @@ var command = sync.OnceValue(func() []string {
 })
 
 // RunTop runs go tool pprof -top -symbolize=none on file, printing
-// values unscaled in unit, and parses its output.
-func RunTop(t testing.TB, file, sampleIndex, unit string, n int) Top {
+// values unscaled in unit, and parses its output. Extra flags, such as
+// "-cum" or "-base=FILE", go before the file.
+func RunTop(t testing.TB, file, sampleIndex, unit string, n int, extra ...string) Top {
 	t.Helper()
 	args := append(slices.Clone(command()), "-top", "-symbolize=none",
 		"-nodecount="+strconv.Itoa(n), "-unit="+unit)
+	args = append(args, extra...)
 	if sampleIndex != "" {
 		args = append(args, "-sample_index="+sampleIndex)
 	}

@@ -1,0 +1,312 @@
+package capture
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Fetch modes for Kubernetes targets.
+const (
+	FetchDirect = "direct" // dial the pod IP
+	FetchProxy  = "proxy"  // through the API server's pods/proxy subresource
+	FetchAuto   = "auto"   // direct in-cluster, proxy with a kubeconfig
+)
+
+// Defaults for KubeOptions.
+const (
+	DefaultKubePort     = 6060
+	DefaultKubeMaxPods  = 3
+	DefaultKubeLogLines = 50
+)
+
+// workloadLabels are the alert labels that name a workload, in the order
+// they are tried.
+var workloadLabels = []string{"deployment", "statefulset", "daemonset", "replicaset", "job_name"}
+
+// KubeOptions configure a Kube resolver. Zero values take the defaults.
+type KubeOptions struct {
+	// FetchMode is FetchDirect or FetchProxy (resolve FetchAuto with
+	// ResolveFetchMode first).
+	FetchMode string
+	// DefaultPort is the pprof port of pods with neither annotation nor a
+	// container port named pprof; 0 takes DefaultKubePort, a negative
+	// value disables the fallback.
+	DefaultPort int
+	// Path is the pprof base path unless annotated ("/debug/pprof").
+	Path string
+	// AllowNamespaces, when not empty, are the only namespaces captured;
+	// DenyNamespaces are never captured. Both take path.Match patterns.
+	AllowNamespaces, DenyNamespaces []string
+	// MaxPods caps the pods returned for one alert (DefaultKubeMaxPods).
+	MaxPods int
+	// LogLines is how many lines of a restarted container's previous log
+	// go into the restart context (DefaultKubeLogLines; negative: none).
+	LogLines int
+	// Fallback, when set, resolves an alert whose instance matches no
+	// pod (usually a Static resolver with its allowed CIDRs).
+	Fallback interface {
+		Resolve(ctx context.Context, labels map[string]string) ([]Target, error)
+	}
+	Logger *slog.Logger
+}
+
+// Kube resolves alerts to pods through the Kubernetes API. It needs only
+// the rules in RBACRules.
+type Kube struct {
+	client kubernetes.Interface
+	opts   KubeOptions
+	log    *slog.Logger
+}
+
+// NewKube returns a resolver that reads pods through client.
+func NewKube(client kubernetes.Interface, opts KubeOptions) *Kube {
+	if opts.FetchMode != FetchProxy {
+		opts.FetchMode = FetchDirect
+	}
+	switch {
+	case opts.DefaultPort == 0:
+		opts.DefaultPort = DefaultKubePort
+	case opts.DefaultPort < 0:
+		opts.DefaultPort = 0
+	}
+	if opts.Path == "" {
+		opts.Path = "/debug/pprof"
+	}
+	if opts.MaxPods <= 0 {
+		opts.MaxPods = DefaultKubeMaxPods
+	}
+	if opts.LogLines == 0 {
+		opts.LogLines = DefaultKubeLogLines
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Kube{client: client, opts: opts, log: opts.Logger}
+}
+
+// Resolve finds the pods an alert is about, in this order: namespace and
+// pod; else namespace and a workload label (deployment, statefulset,
+// daemonset, replicaset, job_name); else instance as a pod IP. It returns
+// at most MaxPods targets, Running and Ready pods and the pod named in the
+// alert first; a pod that cannot be captured comes back with Skip set.
+func (k *Kube) Resolve(ctx context.Context, labels map[string]string) ([]Target, error) {
+	ns := labels["namespace"]
+	if ns != "" {
+		if reason := k.namespaceDenied(ns); reason != "" {
+			return nil, fmt.Errorf("%w: %s", ErrNoTarget, reason)
+		}
+	}
+	kind, name := workload(labels)
+	var pods []corev1.Pod
+	switch {
+	case ns != "" && labels["pod"] != "":
+		pod, err := k.client.CoreV1().Pods(ns).Get(ctx, labels["pod"], metav1.GetOptions{})
+		switch {
+		case err == nil:
+			pods = []corev1.Pod{*pod}
+		case apierrors.IsNotFound(err) && kind != "":
+			k.log.Info("pod named in the alert is gone; resolving its workload", "namespace", ns, "pod", labels["pod"], kind, name)
+			if pods, err = k.workloadPods(ctx, ns, kind, name); err != nil {
+				return nil, err
+			}
+		case apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("%w: pod %s/%s does not exist", ErrNoTarget, ns, labels["pod"])
+		default:
+			return nil, fmt.Errorf("get pod %s/%s: %w", ns, labels["pod"], err)
+		}
+	case ns != "" && kind != "":
+		var err error
+		if pods, err = k.workloadPods(ctx, ns, kind, name); err != nil {
+			return nil, err
+		}
+	case labels["instance"] != "":
+		return k.resolveInstance(ctx, ns, labels)
+	case kind != "":
+		return nil, fmt.Errorf("%w: the alert names %s %q but has no namespace label", ErrNoTarget, kind, name)
+	default:
+		return nil, fmt.Errorf("%w: the alert names no pod (it needs namespace and pod, namespace and a workload label, or instance)", ErrNoTarget)
+	}
+	if len(pods) == 0 {
+		return nil, fmt.Errorf("%w: %s %s/%s has no pods", ErrNoTarget, kind, ns, name)
+	}
+	return k.targets(ctx, pods, labels["pod"]), nil
+}
+
+func workload(labels map[string]string) (kind, name string) {
+	for _, l := range workloadLabels {
+		if v := labels[l]; v != "" {
+			return l, v
+		}
+	}
+	return "", ""
+}
+
+// workloadPods lists the namespace's pods and keeps those the workload
+// owns, by owner reference; it needs no access to the workload objects.
+func (k *Kube) workloadPods(ctx context.Context, ns, kind, name string) ([]corev1.Pod, error) {
+	all, err := k.listPods(ctx, ns, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []corev1.Pod
+	for _, p := range all {
+		if ownedBy(&p, kind, name) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// ownedBy reports whether the workload named by an alert label owns pod.
+// A Deployment owns its pods through a ReplicaSet named
+// <deployment>-<pod-template-hash>.
+func ownedBy(pod *corev1.Pod, kind, name string) bool {
+	for _, ref := range pod.OwnerReferences {
+		switch kind {
+		case "deployment":
+			hash := pod.Labels["pod-template-hash"]
+			if ref.Kind == "ReplicaSet" && hash != "" && ref.Name == name+"-"+hash {
+				return true
+			}
+		case "statefulset":
+			if ref.Kind == "StatefulSet" && ref.Name == name {
+				return true
+			}
+		case "daemonset":
+			if ref.Kind == "DaemonSet" && ref.Name == name {
+				return true
+			}
+		case "replicaset":
+			if ref.Kind == "ReplicaSet" && ref.Name == name {
+				return true
+			}
+		case "job_name":
+			if ref.Kind == "Job" && ref.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// resolveInstance finds the pod whose IP is the instance label's host. An
+// address that is no pod's IP is never fetched, unless the fallback (the
+// static resolver and its allowed CIDRs) accepts it.
+func (k *Kube) resolveInstance(ctx context.Context, ns string, labels map[string]string) ([]Target, error) {
+	inst := labels["instance"]
+	host := inst
+	if h, _, err := net.SplitHostPort(inst); err == nil {
+		host = h
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: instance %q is not a pod IP (names are not looked up)", ErrNoTarget, inst)
+	}
+	ip = ip.Unmap()
+	var pods []corev1.Pod
+	for _, n := range k.instanceNamespaces(ns) {
+		list, err := k.listPods(ctx, n, fields.OneTermEqualSelector("status.podIP", ip.String()).String())
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range list {
+			if hasIP(&p, ip) {
+				pods = append(pods, p)
+			}
+		}
+	}
+	if len(pods) > 0 {
+		return k.targets(ctx, pods, labels["pod"]), nil
+	}
+	where := "in any namespace alertprof may read"
+	if ns != "" {
+		where = "in namespace " + ns
+	}
+	if k.opts.Fallback == nil {
+		return nil, fmt.Errorf("%w: no pod has IP %s %s", ErrNoTarget, ip, where)
+	}
+	ts, err := k.opts.Fallback.Resolve(ctx, labels)
+	if err != nil {
+		return nil, fmt.Errorf("no pod has IP %s %s, and %w", ip, where, err)
+	}
+	return ts, nil
+}
+
+// instanceNamespaces is where to look for a pod IP: the alert's namespace,
+// else the allowed namespaces when they are plain names, else all ("").
+func (k *Kube) instanceNamespaces(ns string) []string {
+	if ns != "" {
+		return []string{ns}
+	}
+	if len(k.opts.AllowNamespaces) == 0 {
+		return []string{metav1.NamespaceAll}
+	}
+	for _, a := range k.opts.AllowNamespaces {
+		if strings.ContainsAny(a, `*?[\`) {
+			return []string{metav1.NamespaceAll}
+		}
+	}
+	return k.opts.AllowNamespaces
+}
+
+func hasIP(pod *corev1.Pod, ip netip.Addr) bool {
+	if a, err := netip.ParseAddr(pod.Status.PodIP); err == nil && a.Unmap() == ip {
+		return true
+	}
+	for _, pip := range pod.Status.PodIPs {
+		if a, err := netip.ParseAddr(pip.IP); err == nil && a.Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// listPods lists pods page by page; fieldSelector may be empty.
+func (k *Kube) listPods(ctx context.Context, ns, fieldSelector string) ([]corev1.Pod, error) {
+	var out []corev1.Pod
+	opts := metav1.ListOptions{FieldSelector: fieldSelector, Limit: 500}
+	for {
+		list, err := k.client.CoreV1().Pods(ns).List(ctx, opts)
+		if err != nil {
+			where := "namespace " + ns
+			if ns == "" {
+				where = "all namespaces"
+			}
+			return nil, fmt.Errorf("list pods in %s: %w", where, err)
+		}
+		out = append(out, list.Items...)
+		if list.Continue == "" {
+			return out, nil
+		}
+		opts.Continue = list.Continue
+	}
+}
+
+// namespaceDenied says why ns may not be captured, or "" when it may.
+func (k *Kube) namespaceDenied(ns string) string {
+	for _, d := range k.opts.DenyNamespaces {
+		if ok, _ := path.Match(d, ns); ok {
+			return "namespace " + ns + " is denied (kubernetes.namespaces.deny)"
+		}
+	}
+	if len(k.opts.AllowNamespaces) == 0 {
+		return ""
+	}
+	for _, a := range k.opts.AllowNamespaces {
+		if ok, _ := path.Match(a, ns); ok {
+			return ""
+		}
+	}
+	return "namespace " + ns + " is not in kubernetes.namespaces.allow"
+}

@@ -1,0 +1,162 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+
+	"github.com/google/pprof/profile"
+)
+
+// Headline is the one-sentence verdict on a profile: the function with the
+// heaviest flat value and the user function whose calls lead to most of it,
+// so that runtime and standard-library frames never hide the user's code.
+type Headline struct {
+	// Function is the heaviest flat function (the first row of the
+	// summary), as pprof names it.
+	Function string `json:"function"`
+	// Caller is the innermost user function above Function on the stacks
+	// that carry most of Function's value; empty when Function is itself
+	// user code or no user function calls it.
+	Caller string `json:"caller,omitempty"`
+	// Value is the part of the total spent in Function under Caller, in
+	// the summary's unit; Pct is it as a percentage of the total.
+	Value int64   `json:"value"`
+	Pct   float64 `json:"pct"`
+	// Net is the sum of the sample values: equal to the total for ordinary
+	// profiles, the net growth for diffs.
+	Net int64 `json:"net"`
+	// Text is the sentence, e.g. "inuse heap 6.40GB, 94.12% allocated by
+	// reflect.New ← main.ScanCustomers".
+	Text string `json:"text"`
+}
+
+// Culprit is the user function the headline blames: Caller, or Function when
+// Function is user code, or Function when no user function is involved.
+func (h Headline) Culprit() string {
+	if h.Caller != "" {
+		return h.Caller
+	}
+	return h.Function
+}
+
+// headline builds the headline of a summary whose rows are sorted by flat.
+func headline(samples []*profile.Sample, value func(*profile.Sample) int64, sum Summary) *Headline {
+	if len(sum.Rows) == 0 || sum.Rows[0].Flat == 0 {
+		return nil
+	}
+	h := &Headline{Function: sum.Rows[0].Function}
+	userLeaf := isUserFunc(h.Function)
+	byCaller := make(map[string]int64)
+	for _, s := range samples {
+		v := value(s)
+		h.Net += v
+		if v == 0 || len(s.Location) == 0 || userLeaf {
+			continue
+		}
+		if frameName(s.Location[0], 0) != h.Function {
+			continue
+		}
+		caller := ""
+	walk:
+		for _, l := range s.Location {
+			for i := range max(len(l.Line), 1) {
+				if n := frameName(l, i); n != h.Function && isUserFunc(n) {
+					caller = n
+					break walk
+				}
+			}
+		}
+		byCaller[caller] += v
+	}
+	h.Value = sum.Rows[0].Flat
+	if !userLeaf {
+		var best string
+		var bestV int64
+		found := false
+		// Stacks without user code are the runtime's own. They must not
+		// hide a user function that carries a fair share (a fifth) of
+		// Function's value, but a user function with a sliver of it would
+		// mislead.
+		for c, v := range byCaller {
+			if c == "" {
+				continue
+			}
+			if !found || abs(v) > abs(bestV) || (abs(v) == abs(bestV) && cmp.Less(c, best)) {
+				best, bestV, found = c, v, true
+			}
+		}
+		if rt, ok := byCaller[""]; ok && (!found || abs(rt) > abs(bestV) && abs(bestV)*5 < abs(sum.Rows[0].Flat)) {
+			best, bestV = "", rt
+		}
+		h.Caller, h.Value = best, bestV
+	}
+	h.Pct = percent(h.Value, sum.Total)
+	h.Text = headlineText(sum, h)
+	return h
+}
+
+// frameName is the printed name of frame i of location l (0 is innermost).
+func frameName(l *profile.Location, i int) string {
+	if len(l.Line) == 0 {
+		return frameInfo(l, nil).printableName()
+	}
+	return frameInfo(l, l.Line[i].Function).printableName()
+}
+
+// headlineText words the headline for the profile's kind and sample type.
+func headlineText(sum Summary, h *Headline) string {
+	what, verb := costWords(sum)
+	amount := FormatValue(sum.Total, sum.Unit)
+	if sum.Diff {
+		amount = FormatValue(h.Net, sum.Unit)
+		if h.Net >= 0 {
+			amount = "+" + amount
+		}
+		what += " grew"
+	}
+	lead := fmt.Sprintf("%s %s", what, amount)
+	if sum.Kind == kindGoroutine && !sum.Diff {
+		lead = fmt.Sprintf("%s goroutines", amount)
+	}
+	if sum.Kind == kindCPU && sum.DurationNanos > 0 && !sum.Diff {
+		lead += fmt.Sprintf(" in %s (%s of the window)",
+			FormatValue(sum.DurationNanos, "nanoseconds"), formatPercent(percent(sum.Total, sum.DurationNanos)))
+	}
+	path := h.Function
+	if h.Caller != "" {
+		path += " ← " + h.Caller
+	}
+	return fmt.Sprintf("%s, %s %s %s", lead, formatPercent(h.Pct), verb, path)
+}
+
+// costWords names what a summary measures and how its cost is incurred.
+func costWords(sum Summary) (what, verb string) {
+	switch sum.Kind {
+	case kindHeap, kindAllocs:
+		switch sum.SampleType {
+		case "inuse_space", "space":
+			return "inuse heap", "allocated by"
+		case "inuse_objects", "objects":
+			return "inuse objects", "allocated by"
+		case "alloc_space":
+			return "allocated", "by"
+		case "alloc_objects":
+			return "allocated objects", "by"
+		}
+	case kindCPU:
+		return "CPU", "in"
+	case kindGoroutine:
+		return "goroutines", "in"
+	case kindBlock:
+		if sum.SampleType == "contentions" {
+			return "blocking events", "in"
+		}
+		return "blocked", "in"
+	case kindMutex:
+		if sum.SampleType == "contentions" {
+			return "mutex contentions", "in"
+		}
+		return "mutex wait", "in"
+	}
+	return sum.SampleType, "in"
+}

@@ -1,0 +1,201 @@
+package report
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// Slack's limits for one message.
+const (
+	slackMaxBlocks   = 50
+	slackMaxText     = 3000 // characters in one text object
+	slackCodeBudget  = slackMaxText - len("```\n\n```")
+	slackHeaderLimit = 150
+)
+
+// parentMessage is the incident's first message: what fired, where, since
+// when, and links back to Alertmanager. It is also the resolved version
+// when inc.Status is "resolved".
+func parentMessage(inc Incident, mentionID string) ([]slack.Block, string) {
+	icon, state := ":rotating_light:", "FIRING"
+	if inc.Status == "resolved" {
+		icon, state = ":white_check_mark:", "RESOLVED"
+	}
+	name := inc.AlertName
+	if name == "" {
+		name = "alert"
+	}
+	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
+		truncateRunes(fmt.Sprintf("%s %s: %s", icon, state, slackSafe(name)), slackHeaderLimit), true, false))
+
+	fields := []*slack.TextBlockObject{
+		mrkdwn("*Severity*\n" + orDash(slackSafe(inc.Severity))),
+		mrkdwn("*Status*\n" + state),
+		mrkdwn("*Namespace*\n" + orDash(slackSafe(inc.Labels["namespace"]))),
+		mrkdwn("*Started*\n" + slackDate(inc.StartsAt)),
+	}
+	if inc.Status == "resolved" && !inc.ResolvedAt.IsZero() {
+		fields = append(fields, mrkdwn("*Duration*\n"+inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()))
+	}
+	blocks := []slack.Block{header, slack.NewSectionBlock(nil, fields, nil)}
+
+	var about []string
+	if v := inc.Annotations["summary"]; v != "" {
+		about = append(about, "*"+slackSafe(v)+"*")
+	}
+	if v := inc.Annotations["description"]; v != "" {
+		about = append(about, slackSafe(v))
+	}
+	if m := mention(mentionID); m != "" {
+		about = append(about, "Owner: "+m)
+	}
+	if len(about) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateRunes(strings.Join(about, "\n"), slackMaxText)), nil, nil))
+	}
+	if buttons := alertButtons(inc); len(buttons) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("links", buttons...))
+	}
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn("alertprof incident `"+slackSafe(inc.ID)+"`")))
+	text := fmt.Sprintf("%s: %s (%s)", state, slackSafe(name), orDash(slackSafe(inc.Severity)))
+	return blocks, text
+}
+
+// alertButtons links to the alert's source and to a pre-filled silence.
+// Buttons carry URLs as data, never as mrkdwn, so a URL cannot inject
+// markup; only http(s) URLs are used.
+func alertButtons(inc Incident) []slack.BlockElement {
+	var out []slack.BlockElement
+	if u, ok := webURL(inc.GeneratorURL); ok {
+		b := slack.NewButtonBlockElement("source", "source", slack.NewTextBlockObject(slack.PlainTextType, "Source", false, false))
+		b.URL = u
+		out = append(out, b)
+	}
+	if base, ok := webURL(inc.ExternalURL); ok && len(inc.Labels) > 0 {
+		keys := make([]string, 0, len(inc.Labels))
+		for k := range inc.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var ms []string
+		for _, k := range keys {
+			ms = append(ms, k+"="+strconv.Quote(inc.Labels[k]))
+		}
+		u := strings.TrimRight(base, "/") + "/#/silences/new?filter=" + url.QueryEscape("{"+strings.Join(ms, ", ")+"}")
+		if len(u) <= slackMaxText {
+			b := slack.NewButtonBlockElement("silence", "silence", slack.NewTextBlockObject(slack.PlainTextType, "Silence", false, false))
+			b.URL = u
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func webURL(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(s) > slackMaxText {
+		return "", false
+	}
+	return u.String(), true
+}
+
+type slackMessage struct {
+	blocks    []slack.Block
+	text      string
+	truncated bool // some of the report did not fit
+}
+
+// podMessage is the reply for one pod: what was captured, each profile's
+// top table, and links to the raw artifacts.
+func podMessage(pr PodReport, mentionID string) slackMessage {
+	title := "*" + slackSafe(pr.Target) + "*"
+	if m := mention(mentionID); m != "" {
+		title += "  " + m
+	}
+	if pr.Problem != "" {
+		text := ":warning: No capture for " + title + ": " + slackSafe(pr.Problem)
+		return slackMessage{blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(truncateRunes(text, slackMaxText)), nil, nil)}, text: "No capture for " + slackSafe(pr.Target)}
+	}
+	var msg slackMessage
+	msg.text = "Evidence for " + slackSafe(pr.Target)
+	msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(title+"  ·  alert "+slackSafe(pr.AlertName)), nil, nil))
+
+	var links, failures []string
+	for _, p := range pr.Profiles {
+		switch {
+		case p.Error != "" && p.Link == "":
+			failures = append(failures, "*"+slackSafe(p.Name)+"* failed: "+slackSafe(p.Error))
+		case p.Link != "":
+			links = append(links, slackLink(p.Link, p.Name))
+			if p.Error != "" {
+				failures = append(failures, "*"+slackSafe(p.Name)+"*: "+slackSafe(p.Error))
+			}
+		}
+	}
+	for _, p := range pr.Profiles {
+		if p.Summary == nil {
+			continue
+		}
+		var b strings.Builder
+		_ = WriteText(&b, *p.Summary)
+		table := slackSafe(strings.TrimRight(b.String(), "\n"))
+		if len(table) > slackCodeBudget {
+			table = truncateRunes(table, slackCodeBudget)
+			msg.truncated = true
+		}
+		if len(msg.blocks) >= slackMaxBlocks-3 {
+			msg.truncated = true
+			break
+		}
+		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn("```\n"+table+"\n```"), nil, nil))
+	}
+	if len(failures) > 0 {
+		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(truncateRunes(":warning: "+strings.Join(failures, "\n"), slackMaxText)), nil, nil))
+	}
+	if len(links) > 0 {
+		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn(truncateRunes("Raw profiles: "+strings.Join(links, " · "), slackMaxText))))
+	}
+	if msg.truncated {
+		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn("The report was cut to fit Slack; the full report is attached below.")))
+	}
+	return msg
+}
+
+// resolvedReply closes the thread.
+func resolvedReply(inc Incident) ([]slack.Block, string) {
+	d := inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second)
+	text := fmt.Sprintf(":white_check_mark: Resolved after %s.", d)
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}, "Resolved: " + slackSafe(inc.AlertName)
+}
+
+// slackLink makes <url|label> with both parts escaped; a URL we built can
+// hold & (presigned queries), which Slack wants as &amp;.
+func slackLink(u, label string) string {
+	if _, ok := webURL(u); !ok {
+		return slackSafe(label) + ": `" + slackSafe(u) + "`"
+	}
+	return "<" + slackSafe(u) + "|" + strings.ReplaceAll(slackSafe(label), "|", "¦") + ">"
+}
+
+func slackDate(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format(time.RFC3339))
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
