@@ -145,8 +145,10 @@ func TestMinioDownDuringIncident(t *testing.T) {
 		}
 		body, _ := json.Marshal(webhook.Message{Version: "4", GroupKey: "{}:{alertname=\"HeapGrowing\"}", Data: &template.Data{
 			Status: "firing", Alerts: alerts, CommonLabels: template.KV{"alertname": "HeapGrowing"}}})
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/alerts", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/alerts", bytes.NewReader(body)))
+		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusAccepted && rec.Code != http.StatusOK {
 			t.Fatalf("webhook answered %d: %s", rec.Code, rec.Body)
 		}

@@ -86,3 +86,62 @@ func TestAnalyzeCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeBaseAgreesWithPprof runs analyze --base and compares the rows
+// with go tool pprof -base on the same two files.
+func TestAnalyzeBaseAgreesWithPprof(t *testing.T) {
+	dir := filepath.Join("..", "..", "report", "testdata")
+	base, cur := filepath.Join(dir, "alertmanager_heap.pb.gz"), filepath.Join(dir, "alertmanager_heap2.pb.gz")
+	out, err := exec.Command(binary, "analyze", "--format", "json", "--top", "8", "--base", base, cur).Output()
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	var got report.Summary
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	want := pproftest.RunTop(t, cur, "", got.Unit, 8, "-base="+base)
+	if !got.Diff || got.Total != want.Total || len(got.Rows) != len(want.Rows) || len(got.Rows) == 0 {
+		t.Fatalf("diff %t total %d rows %d; pprof: total %d rows %d", got.Diff, got.Total, len(got.Rows), want.Total, len(want.Rows))
+	}
+	for i, w := range want.Rows {
+		if g := got.Rows[i]; g.Function != w.Function || g.Flat != w.Flat || g.Cum != w.Cum {
+			t.Errorf("row %d: %s flat=%d cum=%d; pprof: %q", i, g.Function, g.Flat, g.Cum, w.Line)
+		}
+	}
+	if got.Headline == nil || !strings.Contains(got.Headline.Text, "grew") {
+		t.Errorf("headline %+v", got.Headline)
+	}
+}
+
+func TestAnalyzeRecognisesInputs(t *testing.T) {
+	dir := filepath.Join("..", "..", "report", "testdata")
+	cases := []struct {
+		name     string
+		args     []string
+		contains []string
+	}{
+		{"gzipped goroutine dump", []string{filepath.Join(dir, "culprits", "leak", "goroutine.txt.gz")},
+			[]string{"1000 (", "[chan send]", "main.fetchWorker", "created by main.fetchAll"}},
+		{"heap views and headline", []string{filepath.Join(dir, "culprits", "readall", "heap.pb.gz")},
+			[]string{"=> inuse heap", "io.ReadAll ← main.handleUpload", "heap inuse_objects", "heap alloc_space", "top by cum"}},
+		{"block delay and contentions", []string{filepath.Join(dir, "block.pb.gz")},
+			[]string{"block delay", "block contentions"}},
+		{"cpu window", []string{filepath.Join(dir, "cpu.pb.gz")}, []string{"Duration:", "of the window"}},
+		{"json goroutines", []string{"--format", "json", filepath.Join(dir, "culprits", "slownet", "goroutine.txt.gz")},
+			[]string{`"goroutines":{`, `"top":"main.callInventory"`, `"state":"IO wait"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(t.Context(), append([]string{"analyze"}, tc.args...), &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			for _, c := range tc.contains {
+				if !strings.Contains(stdout.String(), c) {
+					t.Errorf("output lacks %q:\n%s", c, stdout.String())
+				}
+			}
+		})
+	}
+}

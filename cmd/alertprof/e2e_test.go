@@ -37,6 +37,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	const token = "e2e-webhook-token-0123456789"
 
 	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
+	target.start(t)
 	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
 
 	apAddr := freeAddr(t)
@@ -103,6 +104,7 @@ receivers:
 		return demoSummary != "" && amSummary != ""
 	})
 
+	links := profileLinks(t, store)
 	for _, dir := range []string{filepath.Dir(demoSummary), filepath.Dir(amSummary)} {
 		for _, name := range []string{"heap", "goroutine", "cpu"} {
 			path := filepath.Join(dir, name+".pb.gz")
@@ -114,9 +116,17 @@ receivers:
 				t.Fatalf("%s does not parse: %v", path, err)
 			}
 			rel, _ := filepath.Rel(store, path)
-			served := httpGet(t, "http://"+apAddr+"/artifacts/"+filepath.ToSlash(rel))
-			if !bytes.Equal(served, data) {
-				t.Fatalf("/artifacts/%s does not serve the stored bytes", rel)
+			link := links[filepath.ToSlash(rel)]
+			if !strings.HasPrefix(link, "http://"+apAddr+"/artifacts/") {
+				t.Fatalf("the report's link for %s is %q, want one served by alertprof", rel, link)
+			}
+			if served := httpGet(t, link); !bytes.Equal(served, data) {
+				t.Fatalf("%s does not serve the stored bytes", link)
+			}
+			if resp, err := http.Get("http://" + apAddr + "/artifacts/" + filepath.ToSlash(rel)); err != nil || resp.StatusCode == http.StatusOK {
+				t.Fatalf("an unsigned artifact URL was served (%v)", err)
+			} else {
+				resp.Body.Close()
 			}
 		}
 	}
@@ -203,6 +213,34 @@ func countResolvedRecords(t *testing.T, store string) int {
 	return n
 }
 
+// profileLinks maps artifact keys to the links the incident records give
+// people for them.
+func profileLinks(t *testing.T, store string) map[string]string {
+	t.Helper()
+	links := map[string]string{}
+	_ = filepath.WalkDir(store, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.Name() != "incident.json" {
+			return err
+		}
+		var rec struct {
+			Pods []struct {
+				Profiles []struct{ Key, Link string }
+			}
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || json.Unmarshal(b, &rec) != nil {
+			t.Fatalf("incident record %s: %v", path, err)
+		}
+		for _, p := range rec.Pods {
+			for _, pr := range p.Profiles {
+				links[pr.Key] = pr.Link
+			}
+		}
+		return nil
+	})
+	return links
+}
+
 func findFile(root, suffix string) string {
 	var found string
 	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -224,13 +262,10 @@ type proc struct {
 	pr   *io.PipeReader
 }
 
+// startProc prepares a child process; call start to run it.
 func startProc(t *testing.T, name, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
-	if name == "demo-target" {
-		p.start(t)
-	}
-	return p
+	return &proc{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
 }
 
 func (p *proc) Write(b []byte) (int, error) {
