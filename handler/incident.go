@@ -3,6 +3,7 @@ package handler
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,7 +73,11 @@ func newIncident(msg *webhook.Message, now time.Time) *report.Incident {
 		labels = msg.Alerts[0].Labels
 	}
 	starts, generator := now, ""
+	var targets []string
 	for _, a := range msg.Alerts {
+		if t := cmpOr(a.Labels["pod"], a.Labels["instance"]); t != "" && len(targets) < maxIncidentTargets && !slices.Contains(targets, t) {
+			targets = append(targets, t)
+		}
 		if generator == "" {
 			generator = a.GeneratorURL
 		}
@@ -94,6 +99,7 @@ func newIncident(msg *webhook.Message, now time.Time) *report.Incident {
 		Annotations:  copyKV(msg.CommonAnnotations),
 		ExternalURL:  msg.ExternalURL,
 		GeneratorURL: generator,
+		Targets:      targets,
 		StartsAt:     starts,
 		OpenedAt:     now,
 	}
@@ -116,6 +122,16 @@ func (s *incidents) claim(target string, now time.Time) (bool, time.Time) {
 		}
 	}
 	return true, time.Time{}
+}
+
+// maxIncidentTargets bounds the targets an incident lists.
+const maxIncidentTargets = 20
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func copyKV(m map[string]string) map[string]string {

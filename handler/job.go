@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/alertmanager/template"
 
@@ -233,5 +234,10 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, ev report.Event)
 	if err != nil {
 		h.metrics.failures.WithLabelValues("notify").Inc()
 		log.Error("notification failed", "event", ev.Kind.String(), "error", err)
+		what := ev.Kind.String()
+		if ev.Pod != nil {
+			what += " " + ev.Pod.Target
+		}
+		h.records.undelivered(ev.Incident.ID, fmt.Sprintf("%s at %s: %v", what, h.deps.Now().UTC().Format(time.RFC3339), err))
 	}
 }

@@ -16,6 +16,9 @@ import (
 type record struct {
 	Incident report.Incident    `json:"incident"`
 	Pods     []report.PodReport `json:"pods"`
+	// Undelivered lists notifications that never reached their notifier
+	// (Slack down past every retry); the reports themselves are in Pods.
+	Undelivered []string `json:"undelivered,omitempty"`
 }
 
 // records keeps the incident records of open incidents in memory; each

@@ -192,6 +192,15 @@ func (r *records) incident(id string) report.Incident {
 	return report.Incident{}
 }
 
+// undelivered notes a notification that failed for good.
+func (r *records) undelivered(id, what string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rec, ok := r.m[id]; ok && len(rec.Undelivered) < 100 {
+		rec.Undelivered = append(rec.Undelivered, what)
+	}
+}
+
 // captured derives, from the pod reports, when each target of an incident
 // was captured.
 func (r *records) captured(id string) map[string]time.Time {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,6 +198,43 @@ func TestConcurrentDuplicatesOpenOneThread(t *testing.T) {
 	for _, p := range []string{"6060", "6061", "6062"} {
 		if c := capt.count("static/127.0.0.1-" + p); c != 1 {
 			t.Fatalf("pod %s captured %d times", p, c)
+		}
+	}
+}
+
+// downNotifier is Slack that stays down.
+type downNotifier struct{}
+
+func (downNotifier) Notify(context.Context, report.Event) (report.Thread, error) {
+	return report.Thread{}, fmt.Errorf("slack server error: 503 Service Unavailable")
+}
+
+func TestReportIsKeptWhenTheNotifierStaysDown(t *testing.T) {
+	store := &memStore{}
+	plan, _ := capture.Plan([]string{"heap"}, 1)
+	resolver, _ := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
+	h, err := New(Config{Plan: plan}, Deps{Resolver: resolver, Capturer: &fakeCapturer{}, Store: store, Notifier: downNotifier{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Start()
+	defer stop(t, h)
+	postTo(t, h, payload(t, "g1", "firing", alert("firing", "127.0.0.1:6060")))
+	var rec record
+	waitFor(t, func() bool {
+		keys := store.keys("incident.json")
+		if len(keys) != 1 {
+			return false
+		}
+		ok, err := h.loadJSON(context.Background(), keys[0], &rec)
+		return ok && err == nil && len(rec.Pods) == 1 && len(rec.Undelivered) == 2
+	})
+	if rec.Pods[0].Target != "static/127.0.0.1-6060" || len(rec.Pods[0].Profiles) != 1 || rec.Pods[0].Profiles[0].Summary == nil {
+		t.Fatalf("the report is not in the record: %+v", rec.Pods[0])
+	}
+	for _, u := range rec.Undelivered {
+		if !strings.Contains(u, "503") {
+			t.Fatalf("undelivered entry %q does not say why", u)
 		}
 	}
 }

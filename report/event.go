@@ -17,6 +17,9 @@ type Incident struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	ExternalURL string            `json:"external_url,omitempty"`
+	// Targets names what the alerts point at (their pod, else instance
+	// labels), at most maxIncidentTargets of them.
+	Targets []string `json:"targets,omitempty"`
 	// GeneratorURL links to the rule that fired (the first alert's).
 	GeneratorURL string    `json:"generator_url,omitempty"`
 	StartsAt     time.Time `json:"starts_at"`

@@ -40,6 +40,9 @@ func parentMessage(inc Incident, mentionID string) ([]slack.Block, string) {
 		mrkdwn("*Namespace*\n" + orDash(slackSafe(inc.Labels["namespace"]))),
 		mrkdwn("*Started*\n" + slackDate(inc.StartsAt)),
 	}
+	if len(inc.Targets) > 0 {
+		fields = append(fields, mrkdwn(truncateRunes("*Pods*\n"+slackSafe(strings.Join(inc.Targets, ", ")), 2000)))
+	}
 	if inc.Status == "resolved" && !inc.ResolvedAt.IsZero() {
 		fields = append(fields, mrkdwn("*Duration*\n"+inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()))
 	}
