@@ -26,7 +26,7 @@ func badRequest(format string, args ...any) *requestError {
 
 // decodeMessage reads one Alertmanager webhook payload (version 4) from r
 // and checks it. r must already be bounded.
-func decodeMessage(r io.Reader, maxAlerts int) (*webhook.Message, error) {
+func decodeMessage(r io.Reader, maxAlerts, maxLabelBytes int) (*webhook.Message, error) {
 	var msg webhook.Message
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&msg); err != nil {
@@ -40,13 +40,13 @@ func decodeMessage(r io.Reader, maxAlerts int) (*webhook.Message, error) {
 	if dec.More() {
 		return nil, badRequest("malformed JSON: more than one value in the body")
 	}
-	if err := validateMessage(&msg, maxAlerts); err != nil {
+	if err := validateMessage(&msg, maxAlerts, maxLabelBytes); err != nil {
 		return nil, err
 	}
 	return &msg, nil
 }
 
-func validateMessage(msg *webhook.Message, maxAlerts int) error {
+func validateMessage(msg *webhook.Message, maxAlerts, maxLabelBytes int) error {
 	if msg.Version != "4" {
 		return badRequest("unsupported webhook version %q: alertprof reads Alertmanager's version \"4\"", msg.Version)
 	}
@@ -54,7 +54,7 @@ func validateMessage(msg *webhook.Message, maxAlerts int) error {
 		return badRequest("the payload has no alerts")
 	}
 	if len(msg.Alerts) > maxAlerts {
-		return badRequest("the payload has %d alerts, more than the limit of %d (set max_alerts in Alertmanager's webhook_configs)", len(msg.Alerts), maxAlerts)
+		return &requestError{code: http.StatusBadRequest, result: resultTooMany, msg: fmt.Sprintf("the payload has %d alerts, more than the limit of %d (set max_alerts in Alertmanager's webhook_configs)", len(msg.Alerts), maxAlerts)}
 	}
 	if msg.GroupKey == "" {
 		return badRequest("the payload has no groupKey")
@@ -68,6 +68,14 @@ func validateMessage(msg *webhook.Message, maxAlerts int) error {
 		}
 		if len(a.Labels) == 0 {
 			return badRequest("alerts[%d]: no labels", i)
+		}
+		for _, kv := range []map[string]string{a.Labels, a.Annotations} {
+			for k, v := range kv {
+				if len(k) > maxLabelBytes || len(v) > maxLabelBytes {
+					return &requestError{code: http.StatusBadRequest, result: resultLabelTooBig,
+						msg: fmt.Sprintf("alerts[%d]: label or annotation %.64q is longer than %d bytes", i, k, maxLabelBytes)}
+				}
+			}
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"github.com/google/pprof/profile"
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
@@ -36,10 +39,13 @@ var heapProfile = sync.OnceValue(func() []byte {
 // fakeCapturer returns the test process's heap profile for every profile
 // of the plan. When gate is non-nil each capture waits for a value on it.
 type fakeCapturer struct {
-	mu    sync.Mutex
-	calls map[string]int
-	gate  chan struct{}
-	busy  chan string // optional: told when a capture starts
+	mu          sync.Mutex
+	calls       map[string]int
+	inFlight    int
+	maxInFlight int
+	hold        time.Duration // each capture lasts this long
+	gate        chan struct{}
+	busy        chan string // optional: told when a capture starts
 }
 
 func (f *fakeCapturer) Capture(ctx context.Context, t capture.Target, plan []capture.Profile) []capture.Result {
@@ -48,7 +54,13 @@ func (f *fakeCapturer) Capture(ctx context.Context, t capture.Target, plan []cap
 		f.calls = make(map[string]int)
 	}
 	f.calls[t.Key()]++
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
 	f.mu.Unlock()
+	defer func() { f.mu.Lock(); f.inFlight--; f.mu.Unlock() }()
+	if f.hold > 0 {
+		time.Sleep(f.hold)
+	}
 	if f.busy != nil {
 		f.busy <- t.Key()
 	}
@@ -277,4 +289,26 @@ func alert(status, instance string) template.Alert {
 		StartsAt:    time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
 		Fingerprint: fmt.Sprintf("fp-%s", instance),
 	}
+}
+
+func newWebhookRequest(body []byte) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/alerts", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
 }

@@ -16,7 +16,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"version":"4"}{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		msg, err := decodeMessage(bytes.NewReader(data), 50)
+		msg, err := decodeMessage(bytes.NewReader(data), 50, 256)
 		if err != nil {
 			var re *requestError
 			if !errors.As(err, &re) || re.msg == "" {

@@ -55,16 +55,22 @@ type Notifier interface {
 
 // Config holds the handler's settings; zero values take the defaults.
 type Config struct {
-	Workers       int           // fixed number of job workers (2)
-	QueueSize     int           // jobs waiting before 503 (64)
-	MaxBodyBytes  int64         // webhook body limit (1 MiB)
-	MaxAlerts     int           // alerts in one payload (1000)
-	JobTimeout    time.Duration // one job, all pods (3m)
-	Cooldown      time.Duration // no second capture of a target within this (15m)
-	Plan          []capture.Profile
-	Top           int    // rows per profile table (10)
-	WebhookToken  string // bearer token required on the webhook; empty accepts any caller
-	PodsPerAlert  int    // targets captured concurrently per job (3)
+	Workers      int           // fixed number of job workers (2)
+	QueueSize    int           // jobs waiting before 503 (64)
+	MaxBodyBytes int64         // webhook body limit (1 MiB)
+	MaxAlerts    int           // alerts in one payload (1000)
+	JobTimeout   time.Duration // one job, all pods (3m)
+	Cooldown     time.Duration // no second capture of a target within this (15m)
+	Plan         []capture.Profile
+	Top          int  // rows per profile table (10)
+	Auth         Auth // credentials the webhook requires; zero accepts any caller
+	PodsPerAlert int  // targets captured concurrently per job (3)
+	// MaxConcurrentCaptures bounds the targets captured at once across all
+	// jobs (4); CapturesPerMinute bounds how many start per minute (60).
+	MaxConcurrentCaptures int
+	CapturesPerMinute     int
+	// MaxLabelBytes bounds one label or annotation value (8 KiB).
+	MaxLabelBytes int
 	ArtifactsPath string // where the local store is served ("/artifacts")
 }
 
@@ -93,6 +99,15 @@ func (c *Config) setDefaults() {
 	if c.PodsPerAlert <= 0 {
 		c.PodsPerAlert = 3
 	}
+	if c.MaxConcurrentCaptures <= 0 {
+		c.MaxConcurrentCaptures = 4
+	}
+	if c.CapturesPerMinute <= 0 {
+		c.CapturesPerMinute = 60
+	}
+	if c.MaxLabelBytes <= 0 {
+		c.MaxLabelBytes = 8 << 10
+	}
 }
 
 // Deps are the parts the handler drives.
@@ -119,6 +134,7 @@ type Handler struct {
 	incidents *incidents
 	records   *records
 	adoption  *adoption
+	limiter   *limiter
 	pool      *pool
 	ready     atomic.Bool
 	router    chi.Router
@@ -150,6 +166,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		names[i] = p.Name
 	}
 	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth()) }, names)
+	h.limiter = newLimiter(cfg.MaxConcurrentCaptures, cfg.CapturesPerMinute, h.metrics)
 	h.router = h.routes()
 	return h, nil
 }

@@ -82,7 +82,14 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			plog := log.With("target", w.target.Key())
-			pr := h.capturePod(ctx, plog, j, w.alert, w.target)
+			var pr report.PodReport
+			if release, err := h.limiter.acquire(ctx, plog); err != nil {
+				pr = report.PodReport{Target: w.target.Key(), Address: w.target.Address, AlertName: alertName(w.alert),
+					CapturedAt: h.deps.Now(), Problem: err.Error(), Owner: w.target.Owner}
+			} else {
+				pr = h.capturePod(ctx, plog, j, w.alert, w.target)
+				release()
+			}
 			h.records.add(j.incident.ID, pr)
 			h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
 		})

@@ -16,6 +16,8 @@ const (
 	resultUnauthorized = "unauthorized"
 	resultQueueFull    = "queue_full"
 	resultShuttingDown = "shutting_down"
+	resultTooMany      = "too_many_alerts"
+	resultLabelTooBig  = "label_too_large"
 )
 
 type metrics struct {
@@ -26,6 +28,8 @@ type metrics struct {
 	captureDuration *prometheus.HistogramVec
 	skipped         *prometheus.CounterVec
 	failures        *prometheus.CounterVec
+	deferred        *prometheus.CounterVec
+	dropped         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles []string) *metrics {
@@ -61,12 +65,24 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 			Help: "Pipeline steps that failed, by stage (store, summarize, notify, record).",
 		}, []string{"stage"}),
 	}
+	m.deferred = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertprof_limit_deferred_total",
+		Help: "Captures that waited for a limit (concurrency, rate).",
+	}, []string{"limit"})
+	m.dropped = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "alertprof_limit_dropped_total",
+		Help: "Captures dropped because a limit held them past their job's deadline (concurrency, rate).",
+	}, []string{"limit"})
+	for _, l := range []string{limitConcurrency, limitRate} {
+		m.deferred.WithLabelValues(l)
+		m.dropped.WithLabelValues(l)
+	}
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "alertprof_queue_depth",
 		Help: "Jobs waiting for a worker.",
 	}, queueDepth)
 
-	for _, r := range []string{resultAccepted, resultBadRequest, resultUnsupported, resultTooLarge, resultUnauthorized, resultQueueFull, resultShuttingDown} {
+	for _, r := range []string{resultAccepted, resultBadRequest, resultUnsupported, resultTooLarge, resultUnauthorized, resultQueueFull, resultShuttingDown, resultTooMany, resultLabelTooBig} {
 		m.requests.WithLabelValues(r)
 	}
 	for _, s := range []string{"firing", "resolved"} {

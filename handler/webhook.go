@@ -1,11 +1,9 @@
 package handler
 
 import (
-	"crypto/subtle"
 	"errors"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/alertmanager/template"
 )
@@ -15,11 +13,11 @@ import (
 // answers 202, so Alertmanager never times out and retries.
 func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("remote", r.RemoteAddr)
-	if !h.authorized(r) {
+	if !h.cfg.Auth.allows(r) {
 		h.metrics.requests.WithLabelValues(resultUnauthorized).Inc()
-		log.Warn("webhook refused: missing or wrong bearer token")
-		w.Header().Set("WWW-Authenticate", `Bearer realm="alertprof"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+		log.Warn("webhook refused: missing or wrong credentials")
+		w.Header().Set("WWW-Authenticate", h.cfg.Auth.challenge())
+		writeError(w, http.StatusUnauthorized, "missing or wrong credentials")
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -28,7 +26,7 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
 		return
 	}
-	msg, err := decodeMessage(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), h.cfg.MaxAlerts)
+	msg, err := decodeMessage(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), h.cfg.MaxAlerts, h.cfg.MaxLabelBytes)
 	if err != nil {
 		var re *requestError
 		if !errors.As(err, &re) {
@@ -74,14 +72,6 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	h.metrics.requests.WithLabelValues(resultAccepted).Inc()
 	log.Info("webhook accepted", "incident", inc.ID, "opened", opened, "firing", len(firing))
 	writeJSON(w, http.StatusAccepted, map[string]any{"status": "accepted", "incident": inc.ID})
-}
-
-func (h *Handler) authorized(r *http.Request) bool {
-	if h.cfg.WebhookToken == "" {
-		return true
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.WebhookToken)) == 1
 }
 
 // alertName returns an alert's name for logs and reports.

@@ -70,7 +70,7 @@ func TestWebhookAuthentication(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, Config{WebhookToken: token}, nil)
+			r := newRig(t, Config{Auth: Auth{BearerToken: token}}, nil)
 			rec := r.post(t, body, tc.header)
 			if rec.Code != tc.code {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.code, rec.Body)

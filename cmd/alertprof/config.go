@@ -50,8 +50,15 @@ type LogConfig struct {
 type WebhookConfig struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	MaxAlerts    int   `yaml:"max_alerts"`
-	QueueSize    int   `yaml:"queue_size"`
-	Workers      int   `yaml:"workers"`
+	// MaxLabelBytes bounds one label or annotation value.
+	MaxLabelBytes int `yaml:"max_label_bytes"`
+	QueueSize     int `yaml:"queue_size"`
+	Workers       int `yaml:"workers"`
+	// TokenFile holds the bearer token; ALERTPROF_WEBHOOK_TOKEN is the
+	// alternative.
+	TokenFile string          `yaml:"token_file"`
+	BasicAuth BasicAuthConfig `yaml:"basic_auth"`
+	TLS       TLSConfig       `yaml:"tls"`
 }
 
 // CaptureConfig says what to fetch and how.
@@ -63,6 +70,11 @@ type CaptureConfig struct {
 	JobTimeout      time.Duration `yaml:"job_timeout"`
 	Cooldown        time.Duration `yaml:"cooldown"`
 	MaxPodsPerAlert int           `yaml:"max_pods_per_alert"`
+	// MaxConcurrent bounds captures running at once across all alerts;
+	// MaxPerMinute bounds how many start per minute. Work over a limit
+	// waits until its job's deadline.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	MaxPerMinute  int `yaml:"max_per_minute"`
 	// Mode chooses how alerts become targets: "kubernetes" (pods through
 	// the API), "static" (instance=host:port inside allowed_cidrs), or
 	// "auto": kubernetes when a kubeconfig or in-cluster config exists.
@@ -156,10 +168,11 @@ func defaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info", Format: "text"},
 		Webhook: WebhookConfig{
-			MaxBodyBytes: 1 << 20,
-			MaxAlerts:    1000,
-			QueueSize:    64,
-			Workers:      2,
+			MaxBodyBytes:  1 << 20,
+			MaxAlerts:     1000,
+			MaxLabelBytes: 8 << 10,
+			QueueSize:     64,
+			Workers:       2,
 		},
 		Capture: CaptureConfig{
 			Profiles:        []string{"heap", "goroutine", "cpu"},
@@ -169,6 +182,8 @@ func defaultConfig() Config {
 			JobTimeout:      3 * time.Minute,
 			Cooldown:        15 * time.Minute,
 			MaxPodsPerAlert: 3,
+			MaxConcurrent:   4,
+			MaxPerMinute:    60,
 			Mode:            "auto",
 			Static: StaticConfig{
 				AllowedCIDRs: append([]string(nil), capture.DefaultAllowedCIDRs...),
@@ -208,7 +223,9 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
-	cfg.WebhookToken = getenv("ALERTPROF_WEBHOOK_TOKEN")
+	if err := loadSecrets(&cfg, getenv); err != nil {
+		return Config{}, err
+	}
 	cfg.Slack.Token = getenv("SLACK_BOT_TOKEN")
 	cfg.LinkKey = getenv("ALERTPROF_LINK_KEY")
 	if err := cfg.Validate(); err != nil {
@@ -246,6 +263,10 @@ func (c Config) Validate() error {
 		return errors.New("config: shutdown_timeout must be positive")
 	case c.Webhook.MaxBodyBytes < 1024:
 		return errors.New("config: webhook.max_body_bytes must be at least 1024")
+	case c.Webhook.MaxLabelBytes < 256:
+		return errors.New("config: webhook.max_label_bytes must be at least 256")
+	case c.Capture.MaxConcurrent < 1 || c.Capture.MaxPerMinute < 1:
+		return errors.New("config: capture.max_concurrent and capture.max_per_minute must be at least 1")
 	case c.Webhook.MaxAlerts < 1:
 		return errors.New("config: webhook.max_alerts must be at least 1")
 	case c.Webhook.QueueSize < 1:

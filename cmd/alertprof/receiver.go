@@ -56,16 +56,19 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		return nil, err
 	}
 	h, err := handler.New(handler.Config{
-		Workers:      cfg.Webhook.Workers,
-		QueueSize:    cfg.Webhook.QueueSize,
-		MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
-		MaxAlerts:    cfg.Webhook.MaxAlerts,
-		JobTimeout:   cfg.Capture.JobTimeout,
-		Cooldown:     cfg.Capture.Cooldown,
-		Plan:         plan,
-		Top:          cfg.Report.Top,
-		WebhookToken: cfg.WebhookToken,
-		PodsPerAlert: cfg.Capture.MaxPodsPerAlert,
+		Workers:               cfg.Webhook.Workers,
+		QueueSize:             cfg.Webhook.QueueSize,
+		MaxBodyBytes:          cfg.Webhook.MaxBodyBytes,
+		MaxAlerts:             cfg.Webhook.MaxAlerts,
+		JobTimeout:            cfg.Capture.JobTimeout,
+		Cooldown:              cfg.Capture.Cooldown,
+		Plan:                  plan,
+		Top:                   cfg.Report.Top,
+		Auth:                  handler.Auth{BearerToken: cfg.WebhookToken, Username: cfg.Webhook.BasicAuth.Username, Password: cfg.Webhook.BasicAuth.Password},
+		PodsPerAlert:          cfg.Capture.MaxPodsPerAlert,
+		MaxConcurrentCaptures: cfg.Capture.MaxConcurrent,
+		CapturesPerMinute:     cfg.Capture.MaxPerMinute,
+		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
 	}, handler.Deps{
 		Resolver:   resolver,
 		Capturer:   capturer,
@@ -79,7 +82,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	if cfg.WebhookToken == "" {
+	if cfg.WebhookToken == "" && cfg.Webhook.BasicAuth.Username == "" {
 		log.Warn("ALERTPROF_WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests")
 	}
 	return &receiver{cfg: cfg, log: log, handler: h, store: store}, nil
@@ -101,7 +104,13 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 		go run(ctx)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tls := rc.cfg.Webhook.TLS; tls.enabled() {
+			errc <- srv.ServeTLS(ln, tls.CertFile, tls.KeyFile)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	rc.log.Info("alertprof listening", "addr", ln.Addr().String(), "artifacts", rc.store.describe, "version", version)
 
 	select {
