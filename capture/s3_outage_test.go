@@ -175,8 +175,8 @@ func TestMinioDownDuringIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range second.Profiles {
-		if !strings.Contains(p.Error, "pending upload") || p.Link == "" || p.Key == "" || p.Summary == nil {
-			t.Fatalf("pod B %s with MinIO down: error %q, key %q, summary %v; want pending upload with key, link and summary", p.Name, p.Error, p.Key, p.Summary != nil)
+		if !p.Pending || p.Error != "" || p.Link == "" || p.Key == "" || p.Summary == nil {
+			t.Fatalf("pod B %s with MinIO down: pending %v, error %q, key %q, summary %v; want pending upload with key, link and summary", p.Name, p.Pending, p.Error, p.Key, p.Summary != nil)
 		}
 	}
 	if !strings.Contains(b.String(), "pending upload") {

@@ -198,8 +198,7 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	case errors.Is(err, capture.ErrPending):
 		// Kept in the store's spool (which logged why); the report still
 		// goes out, saying the upload is pending.
-		out.Key, out.Link = key, h.deps.Store.Link(key)
-		out.Error = "pending upload: the object store is unreachable; the profile is kept and this link works once it is uploaded: " + out.Link
+		out.Key, out.Link, out.Pending = key, h.deps.Store.Link(key), true
 	default:
 		h.metrics.failures.WithLabelValues("store").Inc()
 		log.Error("storing a profile failed", "profile", name, "key", key, "error", err)

@@ -48,6 +48,9 @@ type ProfileReport struct {
 	Bytes    int           `json:"bytes,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 	Summary  *Summary      `json:"summary,omitempty"`
+	// Pending says the artifact waits in the local spool for the object
+	// store to come back; Link works once it is uploaded.
+	Pending bool `json:"pending,omitempty"`
 	// Error says in words why the profile is missing; empty on success.
 	Error string `json:"error,omitempty"`
 }

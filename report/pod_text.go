@@ -31,6 +31,10 @@ func WritePod(w io.Writer, pr PodReport) error {
 			fmt.Fprintf(bw, "  %-10s FAILED: %s\n", p.Name, p.Error)
 			continue
 		}
+		if p.Pending {
+			fmt.Fprintf(bw, "  %-10s %s (pending upload: the object store is unreachable; the profile is kept and uploaded when it returns)\n", p.Name, p.Link)
+			continue
+		}
 		fmt.Fprintf(bw, "  %-10s %s\n", p.Name, p.Link)
 	}
 	for _, p := range pr.Profiles {

@@ -134,7 +134,11 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 		case p.Error != "" && p.Link == "":
 			failures = append(failures, "*"+slackSafe(p.Name)+"* failed: "+slackSafe(p.Error))
 		case p.Link != "":
-			links = append(links, slackLink(p.Link, p.Name))
+			label := p.Name
+			if p.Pending {
+				label += " (pending upload)"
+			}
+			links = append(links, slackLink(p.Link, label))
 			if p.Error != "" {
 				failures = append(failures, "*"+slackSafe(p.Name)+"*: "+slackSafe(p.Error))
 			}
