@@ -97,7 +97,9 @@ func (p *kubePipeline) fire(t *testing.T, group string, alerts ...map[string]str
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	p.h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/api/v1/alerts", bytes.NewReader(body)))
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/alerts", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	p.h.ServeHTTP(w, req)
 	if w.Code != http.StatusAccepted {
 		t.Fatalf("webhook answered %d: %s", w.Code, w.Body)
 	}

@@ -22,4 +22,13 @@
 //   - Rows are ordered by |flat| descending, then name ascending, then |cum|
 //     descending.
 //   - Total is the sum of |value| over all samples; percentages are of it.
+//
+// On top of the table: Summary.Headline blames the heaviest flat function
+// and the innermost user function above it (runtime and standard-library
+// frames never hide the user's code); Summary.CumRows is the -top -cum
+// table; Analyze summarizes every telling sample type of a profile; Diff
+// reproduces `go tool pprof -base`; ParseGoroutines groups a
+// goroutine?debug=2 dump by state and stack in bounded memory; WriteSummary,
+// WriteGoroutines and Blocks render all of it as text and as Slack Block Kit
+// within Slack's limits.
 package report
