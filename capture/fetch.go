@@ -17,12 +17,17 @@ import (
 // DefaultMaxBytes caps one profile body unless configured otherwise.
 const DefaultMaxBytes = 64 << 20
 
+// looksLikeGoroutineDump checks the start of a goroutine?debug=2 body.
+func looksLikeGoroutineDump(b []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(b[:min(len(b), 64)], " \r\n"), []byte("goroutine "))
+}
+
 // Result is the outcome of fetching one profile.
 type Result struct {
 	Profile Profile
 	// Data is the body exactly as the target sent it.
 	Data []byte
-	// Parsed is Data decoded; nil when Err is set.
+	// Parsed is Data decoded; nil when Err is set or the profile is text.
 	Parsed   *profile.Profile
 	Err      error
 	Started  time.Time
@@ -78,6 +83,16 @@ func (f *Fetcher) deadline(p Profile) time.Duration {
 
 // Fetch takes one profile from t.
 func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
+	if p.Delay > 0 {
+		// The second snapshot of a pair: wait out the window first.
+		t := time.NewTimer(p.Delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return Result{Profile: p, Started: time.Now(), Err: fetchErr(p, ReasonCanceled, "canceled while waiting for the snapshot window", context.Cause(ctx))}
+		}
+	}
 	res = Result{Profile: p, Started: time.Now()}
 	defer func() { res.Duration = time.Since(res.Started) }() // named result, so the caller sees it
 	limit := f.deadline(p)
@@ -113,6 +128,14 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	data := buf.Bytes()
 	if looksLikeHTML(data) {
 		res.Err = fetchErr(p, ReasonNotProfile, "the target sent an HTML page, not a profile (is this a pprof endpoint?)", nil)
+		return res
+	}
+	if p.Text() {
+		if !looksLikeGoroutineDump(data) {
+			res.Err = fetchErr(p, ReasonNotProfile, "the body is not a goroutine dump", nil)
+			return res
+		}
+		res.Data = data
 		return res
 	}
 	parsed, err := profile.ParseData(data)

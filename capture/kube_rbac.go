@@ -13,5 +13,4 @@ var RBACRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
 	{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
 	{APIGroups: []string{""}, Resources: []string{"pods/proxy"}, Verbs: []string{"get"}},
-	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}},
 }

@@ -3,6 +3,8 @@ package capture
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // MaxCPUSeconds caps the CPU profile window, whatever the configuration or
@@ -18,31 +20,85 @@ type Profile struct {
 	// Seconds is the sampling window for profiles that take one (cpu,
 	// trace, or a delta heap); zero for instant snapshots.
 	Seconds int
+	// Debug is the endpoint's debug parameter (2 for goroutine stacks as
+	// text); zero asks for the protobuf profile.
+	Debug int
+	// Delay postpones the fetch: the second heap snapshot waits for the
+	// growth window after the first.
+	Delay time.Duration
+}
+
+// Text reports whether the endpoint answers text rather than a profile.
+func (p Profile) Text() bool { return p.Debug > 0 }
+
+// File is the artifact's file name: <name>.pb.gz, or <name>.txt for text.
+func (p Profile) File() string {
+	if p.Text() {
+		return p.Name + ".txt"
+	}
+	return p.Name + ".pb.gz"
 }
 
 // Query returns the raw query string for the request.
 func (p Profile) Query() string {
+	var q []string
 	if p.Seconds > 0 {
-		return "seconds=" + strconv.Itoa(p.Seconds)
+		q = append(q, "seconds="+strconv.Itoa(p.Seconds))
 	}
-	return ""
+	if p.Debug > 0 {
+		q = append(q, "debug="+strconv.Itoa(p.Debug))
+	}
+	return strings.Join(q, "&")
 }
+
+// Settings shape the profiles of a plan.
+type Settings struct {
+	// CPUSeconds is the CPU window, clamped to [1, MaxCPUSeconds].
+	CPUSeconds int
+	// HeapGrowthWindow separates the two heap snapshots ("heap" and
+	// "heap-2") that show what grew.
+	HeapGrowthWindow time.Duration
+}
+
+// DefaultHeapGrowthWindow is the time between the two heap snapshots.
+const DefaultHeapGrowthWindow = 30 * time.Second
 
 // ProfileByName returns the fetch spec for a profile name as used in the
 // configuration. cpuSeconds is clamped to [1, MaxCPUSeconds].
 func ProfileByName(name string, cpuSeconds int) (Profile, error) {
+	return ProfileFor(name, Settings{CPUSeconds: cpuSeconds})
+}
+
+// ProfileFor returns the fetch spec for a profile name: a pprof profile
+// (heap, allocs, goroutine, block, mutex, threadcreate, cpu), the goroutine
+// stacks as text ("goroutines", goroutine?debug=2), or the second heap
+// snapshot ("heap-2", taken HeapGrowthWindow after the first).
+func ProfileFor(name string, s Settings) (Profile, error) {
 	switch name {
 	case "heap", "allocs", "goroutine", "block", "mutex", "threadcreate":
 		return Profile{Name: name, Endpoint: name}, nil
 	case "cpu":
-		return Profile{Name: "cpu", Endpoint: "profile", Seconds: clampCPUSeconds(cpuSeconds)}, nil
+		return Profile{Name: "cpu", Endpoint: "profile", Seconds: clampCPUSeconds(s.CPUSeconds)}, nil
+	case "goroutines":
+		return Profile{Name: "goroutines", Endpoint: "goroutine", Debug: 2}, nil
+	case "heap-2":
+		w := s.HeapGrowthWindow
+		if w <= 0 {
+			w = DefaultHeapGrowthWindow
+		}
+		return Profile{Name: "heap-2", Endpoint: "heap", Delay: w}, nil
 	default:
-		return Profile{}, fmt.Errorf("unknown profile %q (known: heap, allocs, goroutine, block, mutex, threadcreate, cpu)", name)
+		return Profile{}, fmt.Errorf("unknown profile %q (known: heap, heap-2, allocs, goroutine, goroutines, block, mutex, threadcreate, cpu)", name)
 	}
 }
 
 // Plan turns profile names into fetch specs.
 func Plan(names []string, cpuSeconds int) ([]Profile, error) {
+	return PlanFor(names, Settings{CPUSeconds: cpuSeconds})
+}
+
+// PlanFor turns profile names into fetch specs with the given settings.
+func PlanFor(names []string, s Settings) ([]Profile, error) {
 	plan := make([]Profile, 0, len(names))
 	seen := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -50,7 +106,7 @@ func Plan(names []string, cpuSeconds int) ([]Profile, error) {
 			return nil, fmt.Errorf("profile %q listed twice", n)
 		}
 		seen[n] = true
-		p, err := ProfileByName(n, cpuSeconds)
+		p, err := ProfileFor(n, s)
 		if err != nil {
 			return nil, err
 		}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +64,9 @@ type Config struct {
 	JobTimeout   time.Duration // one job, all pods (3m)
 	Cooldown     time.Duration // no second capture of a target within this (15m)
 	Plan         []capture.Profile
+	// Plans are the plans by alert kind (capture.KindOf); a kind without
+	// one uses Plan.
+	Plans        map[string][]capture.Profile
 	Top          int  // rows per profile table (10)
 	Auth         Auth // credentials the webhook requires; zero accepts any caller
 	PodsPerAlert int  // targets captured concurrently per job (3)
@@ -161,9 +166,13 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption()}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
-	names := make([]string, len(cfg.Plan))
-	for i, p := range cfg.Plan {
-		names[i] = p.Name
+	var names []string
+	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {
+		for _, p := range plan {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
 	}
 	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth()) }, names)
 	h.limiter = newLimiter(cfg.MaxConcurrentCaptures, cfg.CapturesPerMinute, h.metrics)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/pprof/profile"
+
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertprof/alertprof/capture"
@@ -153,10 +155,18 @@ func describeAlert(a template.Alert) string {
 // capturePod fetches, stores and summarizes every profile of the plan for
 // one target.
 func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a template.Alert, t capture.Target) report.PodReport {
-	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), CapturedAt: h.deps.Now(), Restart: t.Restart, Owner: t.Owner}
-	for _, res := range h.deps.Capturer.Capture(ctx, t, h.cfg.Plan) {
+	kind, plan := h.planFor(a)
+	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), Kind: kind,
+		CapturedAt: h.deps.Now(), Restart: t.Restart, Owner: t.Owner}
+	parsed := make(map[string]*profile.Profile)
+	for _, res := range h.deps.Capturer.Capture(ctx, t, plan) {
 		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))
+		if res.Err == nil && res.Parsed != nil {
+			parsed[res.Profile.Name] = res.Parsed
+		}
 	}
+	h.addGrowth(log, &pr, parsed)
+	pr.Headline = podHeadline(pr)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {
 		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")
@@ -190,7 +200,7 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	h.metrics.captures.WithLabelValues(name, "ok").Inc()
 	out.Bytes = len(res.Data)
 
-	key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, name+".pb.gz")
+	key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, res.Profile.File())
 	err := h.deps.Store.Put(ctx, key, capture.NewArtifact(res.Data, artifactMeta(j, t, name)))
 	switch {
 	case err == nil:
@@ -204,16 +214,13 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 		log.Error("storing a profile failed", "profile", name, "key", key, "error", err)
 		out.Error = fmt.Sprintf("captured but not stored: %v", err)
 	}
-	sum, err := report.Summarize(res.Parsed, report.Options{Top: h.cfg.Top})
-	if err != nil {
+	if err := h.analyze(log, res, &out); err != nil {
 		h.metrics.failures.WithLabelValues("summarize").Inc()
 		log.Error("summarizing a profile failed", "profile", name, "error", err)
 		if out.Error == "" {
 			out.Error = fmt.Sprintf("captured but not summarized: %v", err)
 		}
-		return out
 	}
-	out.Summary = &sum
 	return out
 }
 

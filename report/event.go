@@ -48,6 +48,8 @@ type ProfileReport struct {
 	Bytes    int           `json:"bytes,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 	Summary  *Summary      `json:"summary,omitempty"`
+	// Goroutines groups a goroutine dump (goroutine?debug=2).
+	Goroutines *Goroutines `json:"goroutines,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`
@@ -58,9 +60,14 @@ type ProfileReport struct {
 // PodReport is the evidence for one captured pod, or, when Problem is set,
 // the reason nothing could be captured for an alert.
 type PodReport struct {
-	Target     string          `json:"target"`
-	Address    string          `json:"address,omitempty"`
-	AlertName  string          `json:"alertname"`
+	Target    string `json:"target"`
+	Address   string `json:"address,omitempty"`
+	AlertName string `json:"alertname"`
+	// Kind is the alert's kind (memory, latency, restart, default), which
+	// chose the profiles.
+	Kind string `json:"kind,omitempty"`
+	// Headline is the one sentence a person reads first.
+	Headline   string          `json:"headline,omitempty"`
 	CapturedAt time.Time       `json:"captured_at"`
 	Profiles   []ProfileReport `json:"profiles,omitempty"`
 	SummaryKey string          `json:"summary_key,omitempty"`

@@ -10,8 +10,9 @@ import (
 	"github.com/alertprof/alertprof/capture"
 )
 
-// WritePod writes the plain-text report of one pod: a line per profile
-// with its link or its error, then each profile's top-N table.
+// WritePod writes the plain-text report of one pod: the headline, a line
+// per profile with its link or its error, then each profile's analysis
+// (top tables by flat and by cum, goroutine groups).
 func WritePod(w io.Writer, pr PodReport) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "\n--- %s  alert %s", pr.Target, pr.AlertName)
@@ -19,6 +20,9 @@ func WritePod(w io.Writer, pr PodReport) error {
 		fmt.Fprintf(bw, "  (%s)", pr.Address)
 	}
 	fmt.Fprintln(bw, " ---")
+	if pr.Headline != "" {
+		fmt.Fprintf(bw, "=> %s\n", pr.Headline)
+	}
 	if pr.Problem != "" {
 		fmt.Fprintf(bw, "no capture: %s\n", pr.Problem)
 	}
@@ -38,12 +42,17 @@ func WritePod(w io.Writer, pr PodReport) error {
 		fmt.Fprintf(bw, "  %-10s %s\n", p.Name, p.Link)
 	}
 	for _, p := range pr.Profiles {
-		if p.Summary == nil {
-			continue
-		}
-		fmt.Fprintln(bw)
-		if err := WriteText(bw, *p.Summary); err != nil {
-			return err
+		switch {
+		case p.Summary != nil:
+			fmt.Fprintf(bw, "\n[%s] ", p.Name)
+			if err := WriteSummary(bw, *p.Summary); err != nil {
+				return err
+			}
+		case p.Goroutines != nil:
+			fmt.Fprintf(bw, "\n[%s] ", p.Name)
+			if err := WriteGoroutines(bw, p.Goroutines, defaultTop); err != nil {
+				return err
+			}
 		}
 	}
 	return bw.Flush()

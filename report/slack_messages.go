@@ -15,7 +15,6 @@ import (
 const (
 	slackMaxBlocks   = 50
 	slackMaxText     = 3000 // characters in one text object
-	slackCodeBudget  = slackMaxText - len("```\n\n```")
 	slackHeaderLimit = 150
 )
 
@@ -32,16 +31,16 @@ func parentMessage(inc Incident, mentionID string) ([]slack.Block, string) {
 		name = "alert"
 	}
 	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
-		truncateRunes(fmt.Sprintf("%s %s: %s", icon, state, slackSafe(name)), slackHeaderLimit), true, false))
+		clip(fmt.Sprintf("%s %s: %s", icon, state, escapeMrkdwn(name)), slackHeaderLimit), true, false))
 
 	fields := []*slack.TextBlockObject{
-		mrkdwn("*Severity*\n" + orDash(slackSafe(inc.Severity))),
+		mrkdwn("*Severity*\n" + orDash(escapeMrkdwn(inc.Severity))),
 		mrkdwn("*Status*\n" + state),
-		mrkdwn("*Namespace*\n" + orDash(slackSafe(inc.Labels["namespace"]))),
+		mrkdwn("*Namespace*\n" + orDash(escapeMrkdwn(inc.Labels["namespace"]))),
 		mrkdwn("*Started*\n" + slackDate(inc.StartsAt)),
 	}
 	if len(inc.Targets) > 0 {
-		fields = append(fields, mrkdwn(truncateRunes("*Pods*\n"+slackSafe(strings.Join(inc.Targets, ", ")), 2000)))
+		fields = append(fields, mrkdwn(clip("*Pods*\n"+escapeMrkdwn(strings.Join(inc.Targets, ", ")), 2000)))
 	}
 	if inc.Status == "resolved" && !inc.ResolvedAt.IsZero() {
 		fields = append(fields, mrkdwn("*Duration*\n"+inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()))
@@ -50,22 +49,22 @@ func parentMessage(inc Incident, mentionID string) ([]slack.Block, string) {
 
 	var about []string
 	if v := inc.Annotations["summary"]; v != "" {
-		about = append(about, "*"+slackSafe(v)+"*")
+		about = append(about, "*"+escapeMrkdwn(v)+"*")
 	}
 	if v := inc.Annotations["description"]; v != "" {
-		about = append(about, slackSafe(v))
+		about = append(about, escapeMrkdwn(v))
 	}
 	if m := mention(mentionID); m != "" {
 		about = append(about, "Owner: "+m)
 	}
 	if len(about) > 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateRunes(strings.Join(about, "\n"), slackMaxText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clip(strings.Join(about, "\n"), slackMaxText)), nil, nil))
 	}
 	if buttons := alertButtons(inc); len(buttons) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("links", buttons...))
 	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn("alertprof incident `"+slackSafe(inc.ID)+"`")))
-	text := fmt.Sprintf("%s: %s (%s)", state, slackSafe(name), orDash(slackSafe(inc.Severity)))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn("alertprof incident `"+escapeMrkdwn(inc.ID)+"`")))
+	text := fmt.Sprintf("%s: %s (%s)", state, escapeMrkdwn(name), orDash(escapeMrkdwn(inc.Severity)))
 	return blocks, text
 }
 
@@ -116,23 +115,27 @@ type slackMessage struct {
 // podMessage is the reply for one pod: what was captured, each profile's
 // top table, and links to the raw artifacts.
 func podMessage(pr PodReport, mentionID string) slackMessage {
-	title := "*" + slackSafe(pr.Target) + "*"
+	title := "*" + escapeMrkdwn(pr.Target) + "*"
 	if m := mention(mentionID); m != "" {
 		title += "  " + m
 	}
 	if pr.Problem != "" {
-		text := ":warning: No capture for " + title + ": " + slackSafe(pr.Problem)
-		return slackMessage{blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(truncateRunes(text, slackMaxText)), nil, nil)}, text: "No capture for " + slackSafe(pr.Target)}
+		text := ":warning: No capture for " + title + ": " + escapeMrkdwn(pr.Problem)
+		return slackMessage{blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(clip(text, slackMaxText)), nil, nil)}, text: "No capture for " + escapeMrkdwn(pr.Target)}
 	}
 	var msg slackMessage
-	msg.text = "Evidence for " + slackSafe(pr.Target)
-	msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(title+"  ·  alert "+slackSafe(pr.AlertName)), nil, nil))
+	msg.text = "Evidence for " + escapeMrkdwn(pr.Target)
+	head := title + "  ·  alert " + escapeMrkdwn(pr.AlertName)
+	if pr.Kind != "" {
+		head += " (" + escapeMrkdwn(pr.Kind) + ")"
+	}
+	msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(head), nil, nil))
 
 	var links, failures []string
 	for _, p := range pr.Profiles {
 		switch {
 		case p.Error != "" && p.Link == "":
-			failures = append(failures, "*"+slackSafe(p.Name)+"* failed: "+slackSafe(p.Error))
+			failures = append(failures, "*"+escapeMrkdwn(p.Name)+"* failed: "+escapeMrkdwn(p.Error))
 		case p.Link != "":
 			label := p.Name
 			if p.Pending {
@@ -140,32 +143,33 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 			}
 			links = append(links, slackLink(p.Link, label))
 			if p.Error != "" {
-				failures = append(failures, "*"+slackSafe(p.Name)+"*: "+slackSafe(p.Error))
+				failures = append(failures, "*"+escapeMrkdwn(p.Name)+"*: "+escapeMrkdwn(p.Error))
 			}
 		}
 	}
+	var sums []Summary
+	var g *Goroutines
 	for _, p := range pr.Profiles {
-		if p.Summary == nil {
-			continue
+		if p.Summary != nil {
+			sums = append(sums, *p.Summary)
 		}
-		var b strings.Builder
-		_ = WriteText(&b, *p.Summary)
-		table := slackSafe(strings.TrimRight(b.String(), "\n"))
-		if len(table) > slackCodeBudget {
-			table = truncateRunes(table, slackCodeBudget)
-			msg.truncated = true
+		if g == nil && p.Goroutines != nil {
+			g = p.Goroutines
 		}
-		if len(msg.blocks) >= slackMaxBlocks-3 {
-			msg.truncated = true
-			break
-		}
-		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn("```\n"+table+"\n```"), nil, nil))
 	}
+	// Room for the title, failures, links and the note on cuts.
+	analysis := Blocks(sums, g, slackMaxBlocks-4)
+	for _, b := range analysis {
+		if blockMentionsCut(b) {
+			msg.truncated = true
+		}
+	}
+	msg.blocks = append(msg.blocks, analysis...)
 	if len(failures) > 0 {
-		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(truncateRunes(":warning: "+strings.Join(failures, "\n"), slackMaxText)), nil, nil))
+		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(clip(":warning: "+strings.Join(failures, "\n"), slackMaxText)), nil, nil))
 	}
 	if len(links) > 0 {
-		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn(truncateRunes("Raw profiles: "+strings.Join(links, " · "), slackMaxText))))
+		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn(clip("Raw profiles: "+strings.Join(links, " · "), slackMaxText))))
 	}
 	if msg.truncated {
 		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn("The report was cut to fit Slack; the full report is attached below.")))
@@ -177,16 +181,16 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 func resolvedReply(inc Incident) ([]slack.Block, string) {
 	d := inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second)
 	text := fmt.Sprintf(":white_check_mark: Resolved after %s.", d)
-	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}, "Resolved: " + slackSafe(inc.AlertName)
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}, "Resolved: " + escapeMrkdwn(inc.AlertName)
 }
 
 // slackLink makes <url|label> with both parts escaped; a URL we built can
 // hold & (presigned queries), which Slack wants as &amp;.
 func slackLink(u, label string) string {
 	if _, ok := webURL(u); !ok {
-		return slackSafe(label) + ": `" + slackSafe(u) + "`"
+		return escapeMrkdwn(label) + ": `" + escapeMrkdwn(u) + "`"
 	}
-	return "<" + slackSafe(u) + "|" + strings.ReplaceAll(slackSafe(label), "|", "¦") + ">"
+	return "<" + escapeMrkdwn(u) + "|" + strings.ReplaceAll(escapeMrkdwn(label), "|", "¦") + ">"
 }
 
 func slackDate(t time.Time) string {
@@ -205,4 +209,21 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// blockMentionsCut reports whether Blocks had to cut rows or sections
+// from b to fit Slack; the whole report is then attached as a file.
+func blockMentionsCut(b slack.Block) bool {
+	var text *slack.TextBlockObject
+	switch x := b.(type) {
+	case *slack.SectionBlock:
+		text = x.Text
+	case *slack.ContextBlock:
+		for _, e := range x.ContextElements.Elements {
+			if t, ok := e.(*slack.TextBlockObject); ok {
+				text = t
+			}
+		}
+	}
+	return text != nil && strings.Contains(text.Text, "cut to fit Slack")
 }

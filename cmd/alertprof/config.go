@@ -63,13 +63,19 @@ type WebhookConfig struct {
 
 // CaptureConfig says what to fetch and how.
 type CaptureConfig struct {
-	Profiles        []string      `yaml:"profiles"`
-	CPUSeconds      int           `yaml:"cpu_seconds"`
-	MaxProfileBytes int64         `yaml:"max_profile_bytes"`
-	Timeout         time.Duration `yaml:"timeout"`
-	JobTimeout      time.Duration `yaml:"job_timeout"`
-	Cooldown        time.Duration `yaml:"cooldown"`
-	MaxPodsPerAlert int           `yaml:"max_pods_per_alert"`
+	// Profiles is the plan for alerts of no particular kind.
+	Profiles []string `yaml:"profiles"`
+	// Plans override the profiles captured per alert kind (memory,
+	// latency, restart); see capture.DefaultPlans.
+	Plans map[string][]string `yaml:"plans"`
+	// HeapGrowthWindow separates the two heap snapshots of memory alerts.
+	HeapGrowthWindow time.Duration `yaml:"heap_growth_window"`
+	CPUSeconds       int           `yaml:"cpu_seconds"`
+	MaxProfileBytes  int64         `yaml:"max_profile_bytes"`
+	Timeout          time.Duration `yaml:"timeout"`
+	JobTimeout       time.Duration `yaml:"job_timeout"`
+	Cooldown         time.Duration `yaml:"cooldown"`
+	MaxPodsPerAlert  int           `yaml:"max_pods_per_alert"`
 	// MaxConcurrent bounds captures running at once across all alerts;
 	// MaxPerMinute bounds how many start per minute. Work over a limit
 	// waits until its job's deadline.
@@ -175,16 +181,17 @@ func defaultConfig() Config {
 			Workers:       2,
 		},
 		Capture: CaptureConfig{
-			Profiles:        []string{"heap", "goroutine", "cpu"},
-			CPUSeconds:      10,
-			MaxProfileBytes: capture.DefaultMaxBytes,
-			Timeout:         30 * time.Second,
-			JobTimeout:      3 * time.Minute,
-			Cooldown:        15 * time.Minute,
-			MaxPodsPerAlert: 3,
-			MaxConcurrent:   4,
-			MaxPerMinute:    60,
-			Mode:            "auto",
+			Profiles:         []string{"heap", "goroutine", "cpu"},
+			HeapGrowthWindow: capture.DefaultHeapGrowthWindow,
+			CPUSeconds:       10,
+			MaxProfileBytes:  capture.DefaultMaxBytes,
+			Timeout:          30 * time.Second,
+			JobTimeout:       3 * time.Minute,
+			Cooldown:         15 * time.Minute,
+			MaxPodsPerAlert:  3,
+			MaxConcurrent:    4,
+			MaxPerMinute:     60,
+			Mode:             "auto",
 			Static: StaticConfig{
 				AllowedCIDRs: append([]string(nil), capture.DefaultAllowedCIDRs...),
 				Path:         "/debug/pprof",
@@ -295,6 +302,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := capture.Plan(c.Capture.Profiles, c.Capture.CPUSeconds); err != nil {
 		return fmt.Errorf("config: capture.profiles: %w", err)
+	}
+	if _, err := c.plans(); err != nil {
+		return err
 	}
 	for _, cidr := range c.Capture.Static.AllowedCIDRs {
 		if _, err := netip.ParsePrefix(cidr); err != nil {

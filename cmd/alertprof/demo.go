@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -33,7 +34,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "artifact directory (default: a new temporary directory)")
-	cpuSeconds := fs.Int("cpu-seconds", 5, "CPU profile window")
+	cpuSeconds := fs.Int("cpu-seconds", 5, "CPU profile window, and the time between the two heap snapshots")
 	warmup := fs.Duration("warmup", 3*time.Second, "how long the target misbehaves before the alert fires")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -68,6 +69,10 @@ func demo(ctx context.Context, stdout, stderr io.Writer, dir string, cpuSeconds 
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Store.Local.Dir = dir
 	cfg.Capture.CPUSeconds = cpuSeconds
+	// A memory alert: two heap snapshots a short window apart show what
+	// grows; the CPU profile records during the same window.
+	cfg.Capture.HeapGrowthWindow = time.Duration(cpuSeconds) * time.Second
+	cfg.Capture.Plans = map[string][]string{capture.KindMemory: {"heap", "heap-2", "allocs", "goroutines", "cpu"}}
 	cfg.Log.Level = "warn"
 	cfg.WebhookToken = randomToken()
 	if err := cfg.Validate(); err != nil {
@@ -97,7 +102,8 @@ func demo(ctx context.Context, stdout, stderr io.Writer, dir string, cpuSeconds 
 	}
 
 	alert := demoAlert(target)
-	step(stdout, "firing alert %s for instance %s (capture takes about %ds: heap, goroutine, cpu)", alert.Labels["alertname"], target, cpuSeconds)
+	step(stdout, "firing memory alert %s for instance %s (capture takes about %ds: heap twice %ds apart, allocs, goroutines, cpu)",
+		alert.Labels["alertname"], target, cpuSeconds, cpuSeconds)
 	if err := postAlert(ctx, receiverURL, cfg.WebhookToken, "firing", alert); err != nil {
 		return err
 	}

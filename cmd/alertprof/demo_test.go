@@ -35,8 +35,8 @@ func TestDemo(t *testing.T) {
 	}
 
 	artifacts := regexp.MustCompile(`(?m)^\s+\d+\s+(/\S+)$`).FindAllStringSubmatch(out, -1)
-	if len(artifacts) < 5 {
-		t.Fatalf("want heap, goroutine, cpu, summary and incident artifacts listed, got %d:\n%s", len(artifacts), out)
+	if len(artifacts) < 7 {
+		t.Fatalf("want five profiles, the summary and the incident record listed, got %d:\n%s", len(artifacts), out)
 	}
 	var profiles int
 	for _, m := range artifacts {
@@ -52,8 +52,14 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
-	if profiles != 3 {
-		t.Fatalf("%d profiles listed, want 3", profiles)
+	if profiles != 4 {
+		t.Fatalf("%d profiles listed, want heap, heap-2, allocs and cpu", profiles)
+	}
+	if !strings.Contains(out, "=> inuse heap grew") || !strings.Contains(out, "(*sessionCache).remember") {
+		t.Fatalf("no growth headline naming the leak:\n%s", out)
+	}
+	if !strings.Contains(out, "demotarget.waitForUpdate") {
+		t.Fatalf("the goroutine groups do not name the leaking goroutines:\n%s", out)
 	}
 	if os.Getenv("ALERTPROF_KEEP_DEMO") == "" {
 		dir := regexp.MustCompile(`Artifacts in (\S+):`).FindStringSubmatch(out)
@@ -63,20 +69,22 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// tableRows returns the rows of the table under the header line.
+// tableRows returns the rows of the "top by flat" table of the summary
+// whose title contains header.
 func tableRows(out, header string) []string {
 	var rows []string
 	sc := bufio.NewScanner(strings.NewReader(out))
-	in := false
+	inSummary, inTable := false, false
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case strings.HasPrefix(line, header):
-			in = true
-		case in && strings.Contains(line, "flat%"):
-		case in && strings.TrimSpace(line) == "":
+		case strings.Contains(line, header):
+			inSummary = true
+		case inSummary && strings.Contains(line, "top by flat"):
+			inTable = true
+		case inTable && (strings.Contains(line, "flat%") || strings.TrimSpace(line) == ""):
 			return rows
-		case in:
+		case inTable:
 			rows = append(rows, line)
 		}
 	}

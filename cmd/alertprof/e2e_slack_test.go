@@ -88,7 +88,7 @@ receivers:
 		var alerts []amAlert
 		for i, addr := range targets {
 			alerts = append(alerts, amAlert{
-				Labels:      map[string]string{"alertname": "PodHeapGrowing", "severity": "critical", "instance": addr, "pod": fmt.Sprintf("api-%d", i), "note": evil},
+				Labels:      map[string]string{"alertname": "PodHeapGrowing", "severity": "critical", "instance": addr, "pod": fmt.Sprintf("api-%d", i), "note": evil, "alertprof_kind": "default"},
 				Annotations: map[string]string{"summary": "heap grows " + evil, "description": evil},
 				StartsAt:    startsAt, EndsAt: endsAt,
 			})

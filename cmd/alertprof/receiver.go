@@ -30,7 +30,7 @@ type receiver struct {
 // newReceiver wires the pipeline from cfg. Reports go to out when no other
 // notifier is configured; notifier, when non-nil, replaces the console.
 func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.Notifier) (*receiver, error) {
-	plan, err := capture.Plan(cfg.Capture.Profiles, cfg.Capture.CPUSeconds)
+	plans, err := cfg.plans()
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,8 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		MaxAlerts:             cfg.Webhook.MaxAlerts,
 		JobTimeout:            cfg.Capture.JobTimeout,
 		Cooldown:              cfg.Capture.Cooldown,
-		Plan:                  plan,
+		Plan:                  plans[capture.KindDefault],
+		Plans:                 plans,
 		Top:                   cfg.Report.Top,
 		Auth:                  handler.Auth{BearerToken: cfg.WebhookToken, Username: cfg.Webhook.BasicAuth.Username, Password: cfg.Webhook.BasicAuth.Password},
 		PodsPerAlert:          cfg.Capture.MaxPodsPerAlert,

@@ -147,7 +147,7 @@ capture: {profiles: [heap, goroutine], max_concurrent: %d, max_per_minute: 6000,
 				for p := start; p < start+perBatch; p++ {
 					alerts = append(alerts, template.Alert{
 						Status:      "firing",
-						Labels:      template.KV{"alertname": alertNames[n], "namespace": "storm", "pod": "pod-" + strconv.Itoa(p), "instance": targets.addrs[p]},
+						Labels:      template.KV{"alertname": alertNames[n], "alertprof_kind": "default", "namespace": "storm", "pod": "pod-" + strconv.Itoa(p), "instance": targets.addrs[p]},
 						StartsAt:    time.Now(),
 						Fingerprint: fmt.Sprintf("%s-%d", alertNames[n], p),
 					})
