@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -30,6 +31,34 @@ func TestKubernetes(t *testing.T) {
 	t.Run("deployment alert captures each pod in its own section", e.testDeploymentPipeline)
 	t.Run("unresolved instance gets no request", e.testNoRequestToUnresolvedInstance)
 	t.Run("RBAC is exactly what the job uses", e.testRBAC)
+	t.Run("client from a kubeconfig file", e.testKubeconfig)
+}
+
+// testKubeconfig: the client set-up alertprof uses from a laptop — a
+// kubeconfig file, auto fetch mode resolving to proxy — works end to end.
+func (e *kubeEnv) testKubeconfig(t *testing.T) {
+	path, err := e.cluster.WriteKubeconfig(kubeSAToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, inCluster, err := capture.KubeRESTConfig(capture.KubeClientOptions{Kubeconfig: path, UserAgent: "alertprof/test"})
+	if err != nil || inCluster {
+		t.Fatalf("inCluster %v, err %v", inCluster, err)
+	}
+	client, err := capture.NewKubeClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := capture.ResolveFetchMode(capture.FetchAuto, inCluster)
+	ts, err := capture.NewKube(client, capture.KubeOptions{FetchMode: mode}).Resolve(t.Context(), map[string]string{"namespace": "shop", "statefulset": "db"})
+	if err != nil || len(ts) != 1 || !ts[0].Proxy {
+		t.Fatalf("resolve: %+v %v", ts, err)
+	}
+	proxy, err := capture.NewProxyFetcher(cfg, 0, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireKubeProfiles(t, capture.NewKubeCapturer(nil, proxy, client.CoreV1().RESTClient()).Capture(t.Context(), ts[0], kubePlan))
 }
 
 // seedPods creates the workloads the subtests resolve. Pods of

@@ -124,13 +124,15 @@ func (p *kubePipeline) pods(t *testing.T, n int) []report.PodReport {
 // testDeploymentPipeline: an alert with only namespace and deployment
 // labels captures max_pods_per_alert (3) pods, each in its own report
 // section; the OOMKilled pod named by a second alert carries its restart
-// context into the report and into incident.json.
+// context into the report and into incident.json; an opted-out pod named
+// by a third alert gets one line saying so.
 func (e *kubeEnv) testDeploymentPipeline(t *testing.T) {
 	p := e.kubePipeline(t, capture.DefaultAllowedCIDRs)
 	p.fire(t, "deploy-group",
 		map[string]string{"namespace": "shop", "deployment": "api"},
-		map[string]string{"namespace": "shop", "pod": "oom-0"})
-	prs := p.pods(t, 4)
+		map[string]string{"namespace": "shop", "pod": "oom-0"},
+		map[string]string{"namespace": "shop", "pod": "opted-out"})
+	prs := p.pods(t, 5)
 	sections := map[string]string{}
 	for _, pr := range prs {
 		var buf bytes.Buffer
@@ -138,6 +140,12 @@ func (e *kubeEnv) testDeploymentPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		sections[pr.Target] = buf.String()
+		if pr.Target == "shop/opted-out" {
+			if !strings.Contains(buf.String(), "no capture: opted out (annotation alertprof.io/enabled=false)") || len(pr.Profiles) != 0 {
+				t.Errorf("opted-out pod: %d profiles, section:\n%s", len(pr.Profiles), buf.String())
+			}
+			continue
+		}
 		if pr.Problem != "" {
 			t.Errorf("%s: problem %q", pr.Target, pr.Problem)
 		}
@@ -147,7 +155,7 @@ func (e *kubeEnv) testDeploymentPipeline(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"shop/api-7d9f-aaaaa", "shop/api-7d9f-bbbbb", "shop/api-7d9f-ddddd", "shop/oom-0"} {
+	for _, want := range []string{"shop/api-7d9f-aaaaa", "shop/api-7d9f-bbbbb", "shop/api-7d9f-ddddd", "shop/oom-0", "shop/opted-out"} {
 		if _, ok := sections[want]; !ok {
 			t.Errorf("no report section for %s; sections: %v", want, kubeKeys(sections))
 		}

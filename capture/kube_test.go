@@ -3,9 +3,12 @@ package capture
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -220,5 +223,34 @@ func TestResolveFetchMode(t *testing.T) {
 		if got := ResolveFetchMode(tc.mode, tc.inCluster); got != tc.want {
 			t.Errorf("%s in-cluster=%v: %s, want %s", tc.mode, tc.inCluster, got, tc.want)
 		}
+	}
+}
+
+func TestKubeRESTConfig(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	if _, _, err := KubeRESTConfig(KubeClientOptions{Getenv: func(string) string { return "" }}); !errors.Is(err, ErrNoKubeConfig) {
+		t.Errorf("no kubeconfig: err = %v, want ErrNoKubeConfig", err)
+	}
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, inCluster, err := KubeRESTConfig(KubeClientOptions{Getenv: func(k string) string {
+		if k == "KUBECONFIG" {
+			return kc
+		}
+		return ""
+	}, UserAgent: "alertprof/test"})
+	if err != nil || inCluster {
+		t.Fatalf("inCluster %v, err %v", inCluster, err)
+	}
+	if cfg.Host != "https://127.0.0.1:1" || cfg.UserAgent != "alertprof/test" || cfg.QPS != 20 || cfg.Burst != 40 || cfg.Timeout != 10*time.Second {
+		t.Errorf("host %s agent %q qps %v burst %d timeout %s", cfg.Host, cfg.UserAgent, cfg.QPS, cfg.Burst, cfg.Timeout)
 	}
 }

@@ -140,6 +140,7 @@ type Handler struct {
 	records   *records
 	adoption  *adoption
 	limiter   *limiter
+	analysis  chan struct{} // see analysisSlots
 	pool      *pool
 	ready     atomic.Bool
 	router    chi.Router
@@ -164,7 +165,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		reg := prometheus.NewRegistry()
 		deps.Registerer, deps.Gatherer = reg, reg
 	}
-	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption()}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption(), analysis: analysisSlots()}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
 	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {

@@ -15,8 +15,6 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Environment variables naming the binaries (printed by .ci/tools.sh).
@@ -211,39 +209,6 @@ func (c *Cluster) waitReady() error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// Client returns a clientset for cfg, or fails the test.
-func Client(t testing.TB, cfg *rest.Config) kubernetes.Interface {
-	t.Helper()
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
-// TokenConfig returns a rest config that authenticates with a static token
-// from Options.Tokens.
-func (c *Cluster) TokenConfig(token string) *rest.Config {
-	return &rest.Config{
-		Host:            c.URL,
-		BearerToken:     token,
-		TLSClientConfig: rest.TLSClientConfig{CAFile: c.pki.CAFile},
-		QPS:             100, Burst: 200,
-	}
-}
-
-// WriteKubeconfig writes a kubeconfig that authenticates with token and
-// returns its path, for code that loads a kubeconfig itself.
-func (c *Cluster) WriteKubeconfig(token string) (string, error) {
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["kubetest"] = &clientcmdapi.Cluster{Server: c.URL, CertificateAuthorityData: c.pki.caPEM}
-	cfg.AuthInfos["kubetest"] = &clientcmdapi.AuthInfo{Token: token}
-	cfg.Contexts["kubetest"] = &clientcmdapi.Context{Cluster: "kubetest", AuthInfo: "kubetest"}
-	cfg.CurrentContext = "kubetest"
-	path := filepath.Join(c.Dir, "kubeconfig-"+strconv.Itoa(len(token)))
-	return path, clientcmd.WriteToFile(*cfg, path)
 }
 
 // EgressDials lists every pod or kubelet address (host:port) the API
