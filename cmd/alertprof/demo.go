@@ -68,6 +68,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, dir string, cpuSeconds 
 	cfg := defaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Store.Local.Dir = dir
+	cfg.Capture.Mode = "static" // loopback only, even with KUBECONFIG set
 	cfg.Capture.CPUSeconds = cpuSeconds
 	// A memory alert: two heap snapshots a short window apart show what
 	// grows; the CPU profile records during the same window.

@@ -17,7 +17,8 @@ var version = "dev"
 const usage = `alertprof turns an alert about a Go service into pprof evidence.
 
 Usage:
-  alertprof serve   [--config FILE] [--listen ADDR]   run the webhook receiver
+  alertprof serve   [--config FILE] [--listen ADDR] [--kubeconfig FILE]
+                                                      run the webhook receiver
   alertprof analyze [--top N] [--format text|json] [--sample-index NAME] FILE...
                                                       summarize profiles on disk
   alertprof demo    [--dir DIR] [--cpu-seconds N]     run the whole pipeline locally

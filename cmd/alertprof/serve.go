@@ -16,6 +16,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration file (defaults apply without one)")
 	listen := fs.String("listen", "", "listen address, overrides the config (default :9095)")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then in-cluster)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -26,6 +27,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
+	}
+	if *kubeconfig != "" {
+		cfg.Capture.Kubernetes.Kubeconfig = *kubeconfig
 	}
 	log := newLogger(stderr, cfg.Log)
 	rc, err := newReceiver(cfg, log, stdout, nil)
