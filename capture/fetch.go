@@ -39,6 +39,7 @@ type Fetcher struct {
 	client   *http.Client
 	maxBytes int64
 	timeout  time.Duration
+	gate     Gate // bounds profile decoding; nil bounds nothing
 }
 
 // NewFetcher returns a Fetcher using client (nil means a new client with
@@ -59,6 +60,13 @@ func NewFetcher(client *http.Client, maxBytes int64, timeout time.Duration) *Fet
 		timeout = 30 * time.Second
 	}
 	return &Fetcher{client: client, maxBytes: maxBytes, timeout: timeout}
+}
+
+// WithGate makes the fetcher decode profiles inside g's slots, sharing
+// one CPU budget with the analysis; it returns f.
+func (f *Fetcher) WithGate(g Gate) *Fetcher {
+	f.gate = g
+	return f
 }
 
 // Capture fetches every profile of plan from t concurrently, so the whole
@@ -138,7 +146,8 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		res.Data = data
 		return res
 	}
-	parsed, err := profile.ParseData(data)
+	var parsed *profile.Profile
+	f.gate.Do(func() { parsed, err = profile.ParseData(data) })
 	if err != nil {
 		res.Err = fetchErr(p, ReasonNotProfile, "the body is not a valid profile", err)
 		return res

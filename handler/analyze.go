@@ -3,7 +3,6 @@ package handler
 import (
 	"bytes"
 	"log/slog"
-	"runtime"
 
 	"github.com/google/pprof/profile"
 	"github.com/prometheus/alertmanager/template"
@@ -22,18 +21,15 @@ func (h *Handler) planFor(a template.Alert) (string, []capture.Profile) {
 	return kind, h.cfg.Plan
 }
 
-// analysisSlots bounds the CPU-heavy analysis running at once to one
-// fewer than the cores Go uses, so that a core always stays free to
-// acknowledge webhooks during an alert storm.
-func analysisSlots() chan struct{} {
-	return make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
-}
-
 // analyze summarizes one fetched profile: a pprof profile gets its top
 // tables and headline, a goroutine dump its groups.
 func (h *Handler) analyze(log *slog.Logger, res capture.Result, out *report.ProfileReport) error {
-	h.analysis <- struct{}{}
-	defer func() { <-h.analysis }()
+	var err error
+	h.deps.Gate.Do(func() { err = h.analyzeNow(res, out) })
+	return err
+}
+
+func (h *Handler) analyzeNow(res capture.Result, out *report.ProfileReport) error {
 	if res.Profile.Text() {
 		g, err := report.ParseGoroutines(bytes.NewReader(res.Data))
 		if err != nil {
@@ -57,9 +53,9 @@ func (h *Handler) addGrowth(log *slog.Logger, pr *report.PodReport, parsed map[s
 	if first == nil || second == nil {
 		return
 	}
-	h.analysis <- struct{}{}
-	diff, err := report.Diff(first, second, report.Options{Top: h.cfg.Top})
-	<-h.analysis
+	var diff report.Summary
+	var err error
+	h.deps.Gate.Do(func() { diff, err = report.Diff(first, second, report.Options{Top: h.cfg.Top}) })
 	if err != nil {
 		h.metrics.failures.WithLabelValues("summarize").Inc()
 		log.Error("heap growth failed", "error", err)

@@ -128,6 +128,9 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	Now        func() time.Time
+	// Gate bounds CPU-heavy analysis; share it with the capturer's
+	// fetchers. Nil means a new gate of GOMAXPROCS-1 slots.
+	Gate capture.Gate
 }
 
 // Handler is the webhook receiver and its job pipeline.
@@ -140,7 +143,6 @@ type Handler struct {
 	records   *records
 	adoption  *adoption
 	limiter   *limiter
-	analysis  chan struct{} // see analysisSlots
 	pool      *pool
 	ready     atomic.Bool
 	router    chi.Router
@@ -158,6 +160,9 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Gate == nil {
+		deps.Gate = capture.NewGate(0)
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -165,7 +170,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		reg := prometheus.NewRegistry()
 		deps.Registerer, deps.Gatherer = reg, reg
 	}
-	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption(), analysis: analysisSlots()}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption()}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
 	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {

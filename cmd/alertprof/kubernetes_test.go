@@ -62,12 +62,12 @@ func TestTargetModes(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("KUBERNETES_SERVICE_PORT", "")
 	cfg := defaultConfig()
-	r, _, err := newTargets(cfg, log, noEnv)
+	r, _, err := newTargets(cfg, log, noEnv, nil)
 	if _, ok := r.(*capture.Static); err != nil || !ok {
 		t.Errorf("auto without kubeconfig: %T %v, want *capture.Static", r, err)
 	}
 	cfg.Capture.Mode = "kubernetes"
-	if _, _, err := newTargets(cfg, log, noEnv); err == nil {
+	if _, _, err := newTargets(cfg, log, noEnv, nil); err == nil {
 		t.Error("kubernetes mode without a kubeconfig started")
 	}
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
@@ -86,7 +86,7 @@ current-context: c
 			return kc
 		}
 		return ""
-	})
+	}, nil)
 	if _, ok := r.(*capture.Kube); err != nil || !ok {
 		t.Fatalf("auto with KUBECONFIG: %T %v, want *capture.Kube", r, err)
 	}

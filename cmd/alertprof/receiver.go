@@ -34,7 +34,10 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	resolver, capturer, err := newTargets(cfg, log, os.Getenv)
+	// One CPU budget for decoding and analysing profiles, leaving a core
+	// free to acknowledge webhooks.
+	gate := capture.NewGate(0)
+	resolver, capturer, err := newTargets(cfg, log, os.Getenv, gate)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +78,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Capturer:   capturer,
 		Store:      store.store,
 		Notifier:   notifier,
+		Gate:       gate,
 		Artifacts:  store.artifacts,
 		Logger:     log,
 		Registerer: reg,
@@ -134,12 +138,12 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 // addresses, or pods through the Kubernetes API. In auto mode Kubernetes
 // is used when a kubeconfig ($KUBECONFIG or capture.kubernetes.kubeconfig)
 // or an in-cluster service account exists, and static mode otherwise.
-func newTargets(cfg Config, log *slog.Logger, getenv func(string) string) (handler.Resolver, handler.Capturer, error) {
+func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate) (handler.Resolver, handler.Capturer, error) {
 	static, err := capture.NewStatic(cfg.Capture.Static.AllowedCIDRs, cfg.Capture.Static.Path)
 	if err != nil {
 		return nil, nil, err
 	}
-	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout)
+	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate)
 	if cfg.Capture.Mode == "static" {
 		log.Info("target mode: static", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
 		return static, direct, nil
@@ -168,6 +172,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string) (handl
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}
+	proxy.WithGate(gate)
 	mode := capture.ResolveFetchMode(k.FetchMode, inCluster)
 	defaultPort := k.DefaultPort
 	if defaultPort == 0 {
