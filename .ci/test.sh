@@ -4,7 +4,7 @@
 #
 #   bash .ci/test.sh
 #
-# FUZZTIME (default 10s) bounds each fuzz target's run.
+# FUZZTIME (default 30s) bounds each fuzz target's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,10 +33,12 @@ fi
 step "tests (unit and integration${race:+, race detector})"
 go test "${race[@]}" -tags integration -count=1 -timeout 30m ./...
 
-step "fuzzing (${FUZZTIME:-10s} per target)"
-fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-10s}" "$1"; }
+step "fuzzing (${FUZZTIME:-30s} per target)"
+fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-30s}" "$1"; }
 fuzz ./handler/ FuzzDecodeMessage
 fuzz ./report/ FuzzSummarize
+fuzz ./report/ FuzzAnalyze
+fuzz ./report/ FuzzParseGoroutines
 fuzz ./capture/ FuzzSanitizeKeyPart
 
 step "all tests passed"
