@@ -21,10 +21,6 @@ import (
 // thread: one parent, three pod replies and one resolved reply in it, one
 // update of the parent, and nothing from the alert able to ping anyone.
 func TestSlackThreadThroughRealAlertmanager(t *testing.T) {
-	amBin := os.Getenv("ALERTPROF_ALERTMANAGER")
-	if amBin == "" {
-		t.Fatal("ALERTPROF_ALERTMANAGER is not set: run the README test command (.ci/test.sh), which installs Alertmanager")
-	}
 	work := t.TempDir()
 	const token, slackToken = "e2e-slack-webhook-token", "xoxb-e2e-slack-token"
 	slack := slackrec.New(t, slackToken)
@@ -60,27 +56,7 @@ log:
 	}
 	serve := startServe("alertprof")
 
-	amAddr := freeAddr(t)
-	amCfg := filepath.Join(work, "alertmanager.yml")
-	writeFile(t, amCfg, fmt.Sprintf(`route:
-  receiver: alertprof
-  group_by: [alertname]
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 3s
-receivers:
-  - name: alertprof
-    webhook_configs:
-      - url: http://%s/api/v1/alerts
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials: %s
-`, apAddr, token))
-	am := startProc(t, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(work, "am-data"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	am.start(t)
-	waitHTTP(t, "http://"+amAddr+"/-/ready")
+	amAddr := startAlertmanager(t, work, "[alertname]", "3s", apAddr, token)
 
 	const evil = "<!channel> <!here> <@U0BOSS> <https://evil.example|click here>"
 	startsAt := time.Now().Add(-time.Minute)

@@ -29,10 +29,6 @@ import (
 // captures from two real Go processes: the demo target, and Alertmanager
 // itself through its own /debug/pprof/.
 func TestAlertmanagerEndToEnd(t *testing.T) {
-	amBin := os.Getenv("ALERTPROF_ALERTMANAGER")
-	if amBin == "" {
-		t.Fatal("ALERTPROF_ALERTMANAGER is not set: run the README test command (.ci/test.sh), which installs Alertmanager")
-	}
 	work := t.TempDir()
 	const token = "e2e-webhook-token-0123456789"
 
@@ -58,28 +54,7 @@ log:
 	serve.start(t)
 	waitHTTP(t, "http://"+apAddr+"/readyz")
 
-	amAddr := freeAddr(t)
-	amCfg := filepath.Join(work, "alertmanager.yml")
-	writeFile(t, amCfg, fmt.Sprintf(`route:
-  receiver: alertprof
-  group_by: [alertname, instance]
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 1h
-receivers:
-  - name: alertprof
-    webhook_configs:
-      - url: http://%s/api/v1/alerts
-        send_resolved: true
-        http_config:
-          authorization:
-            type: Bearer
-            credentials: %s
-`, apAddr, token))
-	am := startProc(t, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(work, "am-data"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	am.start(t)
-	waitHTTP(t, "http://"+amAddr+"/-/ready")
+	amAddr := startAlertmanager(t, work, "[alertname, instance]", "1h", apAddr, token)
 
 	// Let the demo target leak for a few seconds, as a real service would
 	// before its memory alert fires.
@@ -173,6 +148,39 @@ receivers:
 	if !strings.Contains(serve.output(), "stopped cleanly") {
 		t.Fatalf("no clean stop logged:\n%s", serve.output())
 	}
+}
+
+// startAlertmanager runs a real Alertmanager that routes every alert to
+// alertprof at apAddr with the bearer token, and returns its address.
+func startAlertmanager(t *testing.T, work, groupBy, repeat, apAddr, token string) string {
+	t.Helper()
+	amBin := os.Getenv("ALERTPROF_ALERTMANAGER")
+	if amBin == "" {
+		t.Fatal("ALERTPROF_ALERTMANAGER is not set: run the README test command (.ci/test.sh), which installs Alertmanager")
+	}
+	amAddr := freeAddr(t)
+	amCfg := filepath.Join(work, "alertmanager.yml")
+	writeFile(t, amCfg, fmt.Sprintf(`route:
+  receiver: alertprof
+  group_by: %s
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: %s
+receivers:
+  - name: alertprof
+    webhook_configs:
+      - url: http://%s/api/v1/alerts
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: %s
+`, groupBy, repeat, apAddr, token))
+	am := startProc(t, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(work, "am-data"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	am.start(t)
+	waitHTTP(t, "http://"+amAddr+"/-/ready")
+	return amAddr
 }
 
 type amAlert struct {
