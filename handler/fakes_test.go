@@ -312,3 +312,5 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func httptestGet(path string) *http.Request { return httptest.NewRequest(http.MethodGet, path, nil) }
