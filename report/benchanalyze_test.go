@@ -6,35 +6,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/google/pprof/profile"
 )
 
-// largeDir holds the profiles testdata/bench/genlarge.go writes, generated
-// once per test binary (or taken from $ALERTPROF_BENCH_DIR if set).
-var largeDir = sync.OnceValues(func() (string, error) {
-	if d := os.Getenv("ALERTPROF_BENCH_DIR"); d != "" {
-		return d, nil
-	}
-	d, err := os.MkdirTemp("", "alertprof-bench")
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("go", "run", "./report/testdata/bench/genlarge.go", "-out", d)
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", &exec.ExitError{Stderr: out}
-	}
-	return d, nil
-})
-
+// largeProfile reads and parses one of the profiles testdata/bench/genlarge.go
+// writes: from $ALERTPROF_BENCH_DIR if set, else written afresh. Run with
+//
+//	go test -tags benchcmp -run XXX -bench Large ./report/
 func largeProfile(b *testing.B, name string) ([]byte, *profile.Profile) {
 	b.Helper()
-	dir, err := largeDir()
-	if err != nil {
-		b.Fatal(err)
+	dir := os.Getenv("ALERTPROF_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+		cmd := exec.Command("go", "run", "./report/testdata/bench/genlarge.go", "-out", dir)
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("genlarge: %v\n%s", err, out)
+		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
@@ -47,7 +37,8 @@ func largeProfile(b *testing.B, name string) ([]byte, *profile.Profile) {
 	return data, p
 }
 
-// BenchmarkParseLarge is the fixed cost: decoding the large heap profile.
+// BenchmarkParseLarge is the fixed cost of a run: ParseProfile (gzip and
+// google/pprof's decoding) on the large heap profile.
 func BenchmarkParseLarge(b *testing.B) {
 	data, _ := largeProfile(b, "heap.pb.gz")
 	b.ReportAllocs()
@@ -58,7 +49,8 @@ func BenchmarkParseLarge(b *testing.B) {
 	}
 }
 
-// BenchmarkAnalyzeLarge is Analyze alone on the parsed large profiles.
+// BenchmarkAnalyzeLarge is Analyze alone on the parsed large profiles: for
+// the heap profile, three sample types and their headlines.
 func BenchmarkAnalyzeLarge(b *testing.B) {
 	for _, name := range []string{"heap.pb.gz", "cpu.pb.gz"} {
 		b.Run(name, func(b *testing.B) {

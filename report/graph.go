@@ -78,63 +78,6 @@ type graph struct {
 	nodes []*node
 }
 
-// buildGraph aggregates samples by function. value extracts the chosen
-// sample value. Each sample adds to the cum of every distinct function on its
-// stack once, and to the flat of its innermost frame.
-func buildGraph(samples []*profile.Sample, value func(*profile.Sample) int64) *graph {
-	byInfo := make(map[nodeInfo]*node)
-	frames := make(map[*profile.Location][]*node)
-	framesOf := func(l *profile.Location) []*node {
-		if ns, ok := frames[l]; ok {
-			return ns
-		}
-		var ns []*node
-		add := func(info nodeInfo) {
-			n := byInfo[info]
-			if n == nil {
-				n = &node{info: info, name: info.printableName()}
-				byInfo[info] = n
-			}
-			ns = append(ns, n)
-		}
-		if len(l.Line) == 0 {
-			add(frameInfo(l, nil))
-		}
-		for _, line := range l.Line {
-			add(frameInfo(l, line.Function))
-		}
-		frames[l] = ns
-		return ns
-	}
-
-	seen := make(map[*node]bool)
-	for _, s := range samples {
-		w := value(s)
-		if w == 0 || len(s.Location) == 0 {
-			continue
-		}
-		clear(seen)
-		for _, l := range s.Location {
-			for _, n := range framesOf(l) {
-				if !seen[n] {
-					seen[n] = true
-					n.cum += w
-				}
-			}
-		}
-		// Line[0] of the first location is the innermost frame.
-		framesOf(s.Location[0])[0].flat += w
-	}
-
-	g := &graph{nodes: make([]*node, 0, len(byInfo))}
-	for _, n := range byInfo {
-		if n.flat != 0 || n.cum != 0 {
-			g.nodes = append(g.nodes, n)
-		}
-	}
-	return g
-}
-
 // trim drops nodes whose |cum| is below nodeFraction of the summed flat
 // values, as pprof does before selecting the top N, and returns how many it
 // dropped.

@@ -3,8 +3,6 @@ package report
 import (
 	"cmp"
 	"fmt"
-
-	"github.com/google/pprof/profile"
 )
 
 // Headline is the one-sentence verdict on a profile: the function with the
@@ -39,32 +37,30 @@ func (h Headline) Culprit() string {
 	return h.Function
 }
 
-// headline builds the headline of a summary whose rows are sorted by flat.
-func headline(samples []*profile.Sample, value func(*profile.Sample) int64, sum Summary) *Headline {
+// headline builds the headline of the summary of sample value idx, whose
+// rows are sorted by flat.
+func (st *stacks) headline(idx int, sum Summary) *Headline {
 	if len(sum.Rows) == 0 || sum.Rows[0].Flat == 0 {
 		return nil
 	}
 	h := &Headline{Function: sum.Rows[0].Function}
 	userLeaf := isUserFunc(h.Function)
 	byCaller := make(map[string]int64)
-	for _, s := range samples {
-		v := value(s)
+	for i, s := range st.samples {
+		v := s.Value[idx]
 		h.Net += v
-		if v == 0 || len(s.Location) == 0 || userLeaf {
+		leaf := st.leaf[i]
+		if v == 0 || leaf < 0 || userLeaf {
 			continue
 		}
-		if frameName(s.Location[0], 0) != h.Function {
+		if st.names[leaf] != h.Function {
 			continue
 		}
+		// The innermost user function on the stack: Function itself is
+		// not user code, so it is never the caller.
 		caller := ""
-	walk:
-		for _, l := range s.Location {
-			for i := range max(len(l.Line), 1) {
-				if n := frameName(l, i); n != h.Function && isUserFunc(n) {
-					caller = n
-					break walk
-				}
-			}
+		if c := st.caller[i]; c >= 0 {
+			caller = st.names[c]
 		}
 		byCaller[caller] += v
 	}
@@ -93,14 +89,6 @@ func headline(samples []*profile.Sample, value func(*profile.Sample) int64, sum 
 	h.Pct = percent(h.Value, sum.Total)
 	h.Text = headlineText(sum, h)
 	return h
-}
-
-// frameName is the printed name of frame i of location l (0 is innermost).
-func frameName(l *profile.Location, i int) string {
-	if len(l.Line) == 0 {
-		return frameInfo(l, nil).printableName()
-	}
-	return frameInfo(l, l.Line[i].Function).printableName()
 }
 
 // headlineText words the headline for the profile's kind and sample type.

@@ -77,44 +77,65 @@ func Summarize(p *profile.Profile, opts Options) (Summary, error) {
 
 // summarize is Summarize; diff says p is a difference of two profiles.
 func summarize(p *profile.Profile, opts Options, diff bool) (Summary, error) {
+	sums, err := summarizeTypes(p, []string{opts.SampleIndex}, opts.Top, diff)
+	if err != nil {
+		return Summary{}, err
+	}
+	return sums[0], nil
+}
+
+// summarizeTypes summarizes p once for each of the sample types named in
+// types (as Options.SampleIndex names them), sharing the work on the stacks
+// between them. It fails as Summarize would on the first type that fails.
+func summarizeTypes(p *profile.Profile, types []string, top int, diff bool) ([]Summary, error) {
 	if p == nil {
-		return Summary{}, errors.New("nil profile")
+		return nil, errors.New("nil profile")
 	}
 	if err := p.CheckValid(); err != nil {
-		return Summary{}, fmt.Errorf("check profile: %w", err)
+		return nil, fmt.Errorf("check profile: %w", err)
 	}
 	if len(p.SampleType) == 0 {
-		return Summary{}, errors.New("profile has no sample types")
+		return nil, errors.New("profile has no sample types")
 	}
-	idx, err := p.SampleIndexByName(opts.SampleIndex)
-	if err != nil {
-		return Summary{}, fmt.Errorf("select sample type: %w", err)
+	idxs := make([]int, len(types))
+	for i, t := range types {
+		idx, err := p.SampleIndexByName(t)
+		if err != nil {
+			return nil, fmt.Errorf("select sample type: %w", err)
+		}
+		idxs[i] = idx
 	}
-	top := opts.Top
 	if top <= 0 {
 		top = defaultTop
 	}
-	value := func(s *profile.Sample) int64 { return s.Value[idx] }
+	st := newStacks(p, idxs)
+	sums := make([]Summary, len(idxs))
+	for j := range idxs {
+		sums[j] = st.summary(p, j, top, diff)
+	}
+	return sums, nil
+}
 
-	samples := pruned(p)
-	g := buildGraph(samples, value)
+// summary is the top-N view j of p, whose stacks st are.
+func (st *stacks) summary(p *profile.Profile, j, top int, diff bool) Summary {
+	idx := st.idxs[j]
+	g := st.graph(j)
 	dropped := g.trim()
-
 	sum := Summary{
 		Kind:          kindOf(p),
 		SampleType:    p.SampleType[idx].Type,
 		Unit:          p.SampleType[idx].Unit,
-		Total:         total(samples, value),
+		Total:         total(st.samples, idx),
 		Dropped:       dropped,
 		DurationNanos: p.DurationNanos,
 		Diff:          diff,
 	}
 	g.sort()
 	sum.Rows = g.rows(top, sum.Total)
-	sum.Headline = headline(samples, value, sum)
+	sum.Headline = st.headline(idx, sum)
 	g.sortCum()
 	sum.CumRows = g.rows(top, sum.Total)
-	return sum, nil
+	return sum
 }
 
 // rows returns the first top nodes as rows, percentages of total.
@@ -135,10 +156,10 @@ func (g *graph) rows(top int, total int64) []Row {
 // total is pprof's report total: the sum of |value| over all samples. When
 // some samples carry the pprof::base=true label (a diff profile), only those
 // count.
-func total(samples []*profile.Sample, value func(*profile.Sample) int64) int64 {
+func total(samples []*profile.Sample, idx int) int64 {
 	var all, base int64
 	for _, s := range samples {
-		v := abs(value(s))
+		v := abs(s.Value[idx])
 		all += v
 		if s.DiffBaseSample() {
 			base += v
@@ -148,46 +169,4 @@ func total(samples []*profile.Sample, value func(*profile.Sample) int64) int64 {
 		return base
 	}
 	return all
-}
-
-// pruned returns the samples of p with the frames p asks to drop removed
-// (Profile.DropFrames/KeepFrames), as pprof does when it loads a profile. It
-// prunes shallow copies of the samples and locations, so p is unchanged.
-func pruned(p *profile.Profile) []*profile.Sample {
-	if p.DropFrames == "" {
-		return p.Sample
-	}
-	cp := &profile.Profile{
-		DropFrames: p.DropFrames,
-		KeepFrames: p.KeepFrames,
-		Sample:     make([]*profile.Sample, len(p.Sample)),
-	}
-	locs := make(map[*profile.Location]*profile.Location, len(p.Location))
-	copyLoc := func(l *profile.Location) *profile.Location {
-		if c, ok := locs[l]; ok {
-			return c
-		}
-		c := *l
-		locs[l] = &c
-		cp.Location = append(cp.Location, &c)
-		return &c
-	}
-	for _, l := range p.Location {
-		copyLoc(l)
-	}
-	for i, s := range p.Sample {
-		c := *s
-		c.Location = make([]*profile.Location, len(s.Location))
-		for j, l := range s.Location {
-			c.Location[j] = copyLoc(l)
-		}
-		cp.Sample[i] = &c
-	}
-	// Prune only reslices Sample.Location and Location.Line, which are the
-	// copies' own. Like pprof, ignore a DropFrames that does not compile:
-	// the profile is then summarized unpruned.
-	if err := cp.RemoveUninteresting(); err != nil {
-		return p.Sample
-	}
-	return cp.Sample
 }

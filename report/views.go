@@ -46,17 +46,7 @@ func Analyze(p *profile.Profile, opts Options) ([]Summary, error) {
 	if len(types) == 0 {
 		types = []string{""} // pprof's default
 	}
-	out := make([]Summary, 0, len(types))
-	for _, t := range types {
-		o := opts
-		o.SampleIndex = t
-		s, err := Summarize(p, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return summarizeTypes(p, types, opts.Top, false)
 }
 
 // IsGoroutineDump reports whether data looks like a text goroutine dump
