@@ -174,7 +174,7 @@ func (e *kubeEnv) testSkips(t *testing.T) {
 	tests := []struct {
 		name   string
 		labels map[string]string
-		skip   string // in Target.Skip; "" means the whole alert fails with ErrNoTarget
+		skip   string // the target's Skip reason; "" means the whole alert fails with ErrNoTarget
 		err    string
 	}{
 		{"not running", map[string]string{"namespace": "shop", "pod": "api-7d9f-eeeee"}, "pod is Pending, not Running", ""},

@@ -57,10 +57,10 @@ func newFakeKube(opts KubeOptions, pods ...*corev1.Pod) *Kube {
 
 func describe(ts []Target) []string {
 	var out []string
-	for _, t := range ts {
-		s := t.Key() + " " + t.Scheme + "://" + t.Address + t.Path
-		if t.Skip != "" {
-			s = t.Key() + " skip: " + t.Skip
+	for _, tg := range ts {
+		s := tg.Key() + " " + tg.Scheme + "://" + tg.Address + tg.Path
+		if tg.Skip != "" {
+			s = tg.Key() + " skip: " + tg.Skip
 		}
 		out = append(out, s)
 	}
