@@ -100,32 +100,26 @@ func (g *graph) trim() int {
 // same flat value and the same printed name (say two "[binary]" nodes) to
 // its unstable sort; here they fall back to |cum| descending and then the
 // node identity, so the result is deterministic.
-func (g *graph) sort() {
-	slices.SortFunc(g.nodes, func(a, b *node) int {
-		if c := cmp.Compare(abs(b.flat), abs(a.flat)); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(abs(b.cum), abs(a.cum)); c != 0 {
-			return c
-		}
-		return cmp.Compare(fmt.Sprint(a.info), fmt.Sprint(b.info))
-	})
-}
+func (g *graph) sort() { g.sortBy(nodeFlat, nodeCum) }
 
 // sortCum orders nodes like pprof's CumNameOrder (-cum): |cum| descending,
 // then printed name ascending, then |flat| descending, then node identity.
-func (g *graph) sortCum() {
+func (g *graph) sortCum() { g.sortBy(nodeCum, nodeFlat) }
+
+func nodeFlat(n *node) int64 { return abs(n.flat) }
+func nodeCum(n *node) int64  { return abs(n.cum) }
+
+// sortBy orders nodes by first descending, then printed name ascending,
+// then by then descending, then node identity.
+func (g *graph) sortBy(first, then func(*node) int64) {
 	slices.SortFunc(g.nodes, func(a, b *node) int {
-		if c := cmp.Compare(abs(b.cum), abs(a.cum)); c != 0 {
+		if c := cmp.Compare(first(b), first(a)); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.name, b.name); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(abs(b.flat), abs(a.flat)); c != 0 {
+		if c := cmp.Compare(then(b), then(a)); c != 0 {
 			return c
 		}
 		return cmp.Compare(fmt.Sprint(a.info), fmt.Sprint(b.info))
