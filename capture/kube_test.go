@@ -156,12 +156,6 @@ func TestKubeNamespaceAllowList(t *testing.T) {
 	}
 }
 
-type stubResolver struct{ err error }
-
-func (s stubResolver) Resolve(context.Context, map[string]string) ([]Target, error) {
-	return []Target{{Namespace: "static", Pod: "x"}}, s.err
-}
-
 func TestKubeInstanceFallback(t *testing.T) {
 	static, err := NewStatic([]string{"127.0.0.0/8"}, "/debug/pprof")
 	if err != nil {

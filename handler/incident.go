@@ -57,16 +57,6 @@ func (s *incidents) observe(msg *webhook.Message, now time.Time) (inc report.Inc
 	return *cur, opened
 }
 
-// current returns the open incident of a group.
-func (s *incidents) current(groupKey string) (report.Incident, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.open[groupKey]; ok {
-		return *cur, true
-	}
-	return report.Incident{}, false
-}
-
 func newIncident(msg *webhook.Message, now time.Time) *report.Incident {
 	labels := map[string]string(msg.CommonLabels)
 	if len(labels) == 0 && len(msg.Alerts) > 0 {

@@ -145,7 +145,6 @@ type goroutineParser struct {
 	frames    [][]byte // function names of the current stack (reused)
 	nframes   int
 	createdBy []byte
-	lastFunc  bool // the previous line was a function line
 }
 
 func (p *goroutineParser) line(line []byte) {

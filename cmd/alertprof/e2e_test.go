@@ -303,7 +303,6 @@ type proc struct {
 	mu   sync.Mutex
 	out  bytes.Buffer
 	done chan error
-	pr   *io.PipeReader
 }
 
 // startProc prepares a child process; call start to run it.
