@@ -22,6 +22,7 @@ const (
 
 type metrics struct {
 	requests        *prometheus.CounterVec
+	webhookDuration prometheus.Histogram
 	alerts          *prometheus.CounterVec
 	jobs            *prometheus.CounterVec
 	captures        *prometheus.CounterVec
@@ -39,6 +40,11 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 			Name: "alertprof_webhook_requests_total",
 			Help: "Webhook requests by result.",
 		}, []string{"result"}),
+		webhookDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "alertprof_webhook_duration_seconds",
+			Help:    "Time from a webhook request's arrival to its answer, whatever the result.",
+			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+		}),
 		alerts: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertprof_alerts_received_total",
 			Help: "Alerts received in accepted webhook payloads, by status.",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/alertmanager/template"
 )
@@ -12,6 +13,8 @@ import (
 // work itself: it decodes, updates incident state, queues a job and
 // answers 202, so Alertmanager never times out and retries.
 func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { h.metrics.webhookDuration.Observe(time.Since(start).Seconds()) }()
 	log := h.log.With("remote", r.RemoteAddr)
 	if !h.cfg.Auth.allows(r) {
 		h.metrics.requests.WithLabelValues(resultUnauthorized).Inc()

@@ -291,6 +291,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		`alertprof_webhook_requests_total{result="bad_request"} 1`,
 		`alertprof_captures_total{profile="heap",result="timeout"} 0`,
 		`alertprof_queue_depth 0`,
+		`alertprof_webhook_duration_seconds_count 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Fatalf("metrics lack %q:\n%s", want, m)

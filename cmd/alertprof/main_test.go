@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -12,6 +13,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if n, err := strconv.Atoi(os.Getenv(stormTargetsEnv)); err == nil {
+		runStormTargets(n)
+		return
+	}
 	dir, err := os.MkdirTemp("", "alertprof-test-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

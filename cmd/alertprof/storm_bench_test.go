@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,84 +20,9 @@ import (
 
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
-
-// stormTargets are pprof servers standing in for pods: each is a real
-// net/http/pprof handler on its own loopback port, counting the profiles
-// asked of it and how many pods are being captured at once.
-type stormTargets struct {
-	addrs    []string
-	mu       sync.Mutex
-	requests map[string]map[string]int // addr -> profile -> count
-	active   map[string]int            // addr -> requests in flight
-	inFlight int                       // pods with a request in flight
-	maxPods  int
-}
-
-func startStormTargets(b *testing.B, n int) *stormTargets {
-	st := &stormTargets{requests: map[string]map[string]int{}, active: map[string]int{}}
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		srv := &http.Server{Handler: st.count(addr, mux), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		b.Cleanup(func() { srv.Close() })
-		st.addrs = append(st.addrs, addr)
-	}
-	return st
-}
-
-func (st *stormTargets) count(addr string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/")
-		st.mu.Lock()
-		if st.requests[addr] == nil {
-			st.requests[addr] = map[string]int{}
-		}
-		st.requests[addr][name]++
-		if st.active[addr] == 0 {
-			st.inFlight++
-			st.maxPods = max(st.maxPods, st.inFlight)
-		}
-		st.active[addr]++
-		st.mu.Unlock()
-		// The response is only complete once this returns, so the count
-		// drops before the receiver can see the end of the body.
-		defer func() {
-			st.mu.Lock()
-			st.active[addr]--
-			if st.active[addr] == 0 {
-				st.inFlight--
-			}
-			st.mu.Unlock()
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// tally returns how many targets were captured once, more than once, or
-// not at all (a capture is one heap and one goroutine request).
-func (st *stormTargets) tally() (once, twice, none int) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for _, a := range st.addrs {
-		h, g := st.requests[a]["heap"], st.requests[a]["goroutine"]
-		switch {
-		case h == 0 && g == 0:
-			none++
-		case h == 1 && g == 1:
-			once++
-		default:
-			twice++
-		}
-	}
-	return
-}
 
 // BenchmarkAlertStorm sends 1,000 firing alerts for 200 distinct pods
 // within 10 seconds, in Alertmanager-style group notifications of ten
@@ -186,7 +110,7 @@ capture: {profiles: [heap, goroutine], max_concurrent: %d, max_per_minute: 6000,
 
 		deadline := time.Now().Add(3 * time.Minute)
 		for {
-			once, twice, none := targets.tally()
+			once, twice, none := targets.tally(b)
 			if none == 0 || twice > 0 || time.Now().After(deadline) {
 				break
 			}
@@ -195,7 +119,7 @@ capture: {profiles: [heap, goroutine], max_concurrent: %d, max_per_minute: 6000,
 		}
 		time.Sleep(2 * time.Second) // a duplicate capture would show up now
 		captureDone := time.Since(started)
-		once, twice, none := targets.tally()
+		once, twice, none := targets.tally(b)
 		rss := peakRSS(b, serve.Process.Pid)
 
 		accepted := 0
@@ -208,9 +132,8 @@ capture: {profiles: [heap, goroutine], max_concurrent: %d, max_per_minute: 6000,
 		p := func(q float64) float64 {
 			return float64(lat[min(len(lat)-1, int(float64(len(lat))*q))].Microseconds()) / 1000
 		}
-		targets.mu.Lock()
-		maxPods := targets.maxPods
-		targets.mu.Unlock()
+		maxPods := targets.counts(b).MaxPods
+		within, handled := serverAcks(b, "http://"+addr+"/metrics", 0.01)
 
 		b.ReportMetric(float64(once), "pods-once")
 		b.ReportMetric(float64(twice), "pods-twice")
@@ -222,6 +145,7 @@ capture: {profiles: [heap, goroutine], max_concurrent: %d, max_per_minute: 6000,
 		b.Logf("storm: %d alerts in %d notifications sent in %s; %d accepted; all captures done %s after the first alert",
 			pods*names, len(bodies), sent.Round(time.Millisecond), accepted, captureDone.Round(time.Second))
 		b.Logf("ack latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", p(0.50), p(0.90), p(0.99), float64(lat[len(lat)-1].Microseconds())/1000)
+		b.Logf("receiver's own timing (alertprof_webhook_duration_seconds): %d of %d answered within 10 ms", within, handled)
 		check := func(ok bool, what string) {
 			status := "met"
 			if !ok {
@@ -239,6 +163,33 @@ capture: {profiles: [heap, goroutine], max_concurrent: %d, max_per_minute: 6000,
 			b.Logf("receiver log:\n%s", logs.String())
 		}
 	}
+}
+
+// serverAcks reads the receiver's webhook duration histogram: how many
+// requests it answered within le seconds, and how many in all.
+func serverAcks(b *testing.B, url string, le float64) (within, all uint64) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatalf("metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		b.Fatalf("metrics: %v", err)
+	}
+	fam := families["alertprof_webhook_duration_seconds"]
+	if fam == nil || len(fam.GetMetric()) != 1 {
+		b.Fatal("metrics: no alertprof_webhook_duration_seconds histogram")
+	}
+	h := fam.GetMetric()[0].GetHistogram()
+	for _, bk := range h.GetBucket() {
+		if bk.GetUpperBound() == le {
+			return bk.GetCumulativeCount(), h.GetSampleCount()
+		}
+	}
+	b.Fatalf("metrics: no bucket le=%g", le)
+	return 0, 0
 }
 
 // peakRSS reads the high-water mark of a process's resident memory.
