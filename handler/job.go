@@ -42,21 +42,22 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 		h.metrics.jobs.WithLabelValues("resolve").Inc()
 		return
 	}
-	h.records.open(j.incident)
-	if j.opened {
-		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: j.incident})
-	}
-
 	type work struct {
 		alert  template.Alert
 		target capture.Target
 	}
+	type notCaptured struct {
+		alert  template.Alert
+		target capture.Target
+		err    error // the alert resolved to nothing; else target.Skip says why
+	}
 	var todo []work
+	var skipped []notCaptured
 	seen := make(map[string]bool)
 	for _, a := range j.alerts {
 		targets, err := h.deps.Resolver.Resolve(ctx, a.Labels)
 		if err != nil {
-			h.reportProblem(ctx, log, j, a, err)
+			skipped = append(skipped, notCaptured{alert: a, err: err})
 			continue
 		}
 		for _, t := range targets {
@@ -64,8 +65,11 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 				continue
 			}
 			seen[t.Key()] = true
+			if j.incident.Channel == "" {
+				j.incident.Channel = t.SlackChannel
+			}
 			if t.Skip != "" {
-				h.reportSkip(ctx, log, j, a, t)
+				skipped = append(skipped, notCaptured{alert: a, target: t})
 				continue
 			}
 			if ok, last := h.incidents.claim(t.Key(), h.deps.Now()); !ok {
@@ -74,6 +78,20 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 				continue
 			}
 			todo = append(todo, work{alert: a, target: t})
+		}
+	}
+
+	// The parent goes out once the pods are known, so that a pod's
+	// alertprof.io/slack-channel annotation can choose where it goes.
+	h.records.open(j.incident)
+	if j.opened {
+		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: j.incident})
+	}
+	for _, s := range skipped {
+		if s.err != nil {
+			h.reportProblem(ctx, log, j, s.alert, s.err)
+		} else {
+			h.reportSkip(ctx, log, j, s.alert, s.target)
 		}
 	}
 

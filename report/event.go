@@ -25,6 +25,9 @@ type Incident struct {
 	StartsAt     time.Time `json:"starts_at"`
 	OpenedAt     time.Time `json:"opened_at"`
 	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
+	// Channel is the Slack channel the incident's pods ask for in their
+	// alertprof.io/slack-channel annotation; it wins over the routes.
+	Channel string `json:"channel,omitempty"`
 	// Thread is where the incident's messages go, once a notifier has
 	// opened one (the Slack parent message).
 	Thread Thread `json:"thread,omitzero"`

@@ -94,6 +94,14 @@ func (s *Slack) Notify(ctx context.Context, ev Event) (Thread, error) {
 	th := inc.Thread
 	if th.IsZero() {
 		ch, mention := s.route(inc.Labels)
+		switch {
+		case inc.Channel == "":
+		case slackChannel.MatchString(inc.Channel):
+			ch = inc.Channel
+		default:
+			s.log.Warn("ignoring a pod's Slack channel annotation that is not a channel name or ID",
+				"incident", inc.ID, "channel", fmt.Sprintf("%.80q", inc.Channel))
+		}
 		blocks, text := parentMessage(inc, mention)
 		ts, err := s.post(ctx, ch, "", text, blocks)
 		if err != nil {

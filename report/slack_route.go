@@ -48,6 +48,10 @@ func (r Route) matches(lbls map[string]string) bool {
 // IDs of this form become mentions; anything else is shown as text.
 var slackID = regexp.MustCompile(`^[UWS][A-Z0-9]{2,20}$`)
 
+// slackChannel is the form of a channel a pod may ask for: a channel ID
+// (C…, G…) or a channel name, with or without its "#".
+var slackChannel = regexp.MustCompile(`^(?:[CG][A-Z0-9]{2,20}|#?[a-z0-9][a-z0-9._-]{0,79})$`)
+
 // mention formats a configured owner ID as a Slack mention, or returns ""
 // when id is not a Slack ID.
 func mention(id string) string {

@@ -322,3 +322,28 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestSlackPodChannelAnnotation(t *testing.T) {
+	payments, err := NewRoute([]string{`namespace="payments"`}, "C0PAYMENTS", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, srv, _ := newTestSlack(t, payments)
+	for _, tc := range []struct{ asked, want string }{
+		{"#payments-oncall", "#payments-oncall"},
+		{"C0TEAMCHAN", "C0TEAMCHAN"},
+		{"", "C0PAYMENTS"},
+		{"<!channel>", "C0PAYMENTS"},
+		{"#Not A Channel", "C0PAYMENTS"},
+	} {
+		inc := testIncident()
+		inc.Channel = tc.asked
+		th, err := s.Notify(context.Background(), Event{Kind: Opened, Incident: inc})
+		if err != nil || th.Channel != tc.want {
+			t.Errorf("pod asked for %q: parent went to %q (%v), want %q", tc.asked, th.Channel, err, tc.want)
+		}
+	}
+	if n := len(srv.Calls("chat.postMessage")); n != 5 {
+		t.Fatalf("%d parents posted, want 5", n)
+	}
+}

@@ -1,0 +1,75 @@
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report"
+)
+
+// annotatedResolver resolves like the static resolver, then gives every
+// target the Slack channel its pod's annotation would name.
+type annotatedResolver struct {
+	static  *capture.Static
+	channel string
+}
+
+func (a annotatedResolver) Resolve(ctx context.Context, labels map[string]string) ([]capture.Target, error) {
+	targets, err := a.static.Resolve(ctx, labels)
+	for i := range targets {
+		targets[i].SlackChannel = a.channel
+	}
+	return targets, err
+}
+
+func TestPodChannelReachesTheParent(t *testing.T) {
+	static, err := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := capture.Plan([]string{"heap"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifier := newRecNotifier()
+	h, err := New(Config{Plan: plan}, Deps{
+		Resolver: annotatedResolver{static: static, channel: "#payments-oncall"},
+		Capturer: &fakeCapturer{},
+		Store:    &memStore{},
+		Notifier: notifier,
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Start()
+	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+
+	// One alert names nothing capturable: its problem line must follow the
+	// parent, not open the thread before the pods are known.
+	body := payload(t, "g-channel", "firing", alert("firing", "203.0.113.9:6060"), alert("firing", "127.0.0.1:6060"))
+	if rec := serve(h, newWebhookRequest(body)); rec.Code != http.StatusAccepted {
+		t.Fatalf("webhook answered %d: %s", rec.Code, rec.Body)
+	}
+	first := notifier.next(t)
+	if first.Kind != report.Opened {
+		t.Fatalf("first event is %s, want opened", first.Kind)
+	}
+	if first.Incident.Channel != "#payments-oncall" {
+		t.Fatalf("the parent asks for channel %q, want the pod's #payments-oncall", first.Incident.Channel)
+	}
+	kinds := map[bool]bool{}
+	for range 2 {
+		ev := notifier.next(t)
+		if ev.Kind != report.Captured || ev.Pod == nil {
+			t.Fatalf("got %s event, want captured", ev.Kind)
+		}
+		kinds[ev.Pod.Problem != ""] = true
+	}
+	if !kinds[true] || !kinds[false] {
+		t.Fatalf("want one problem line and one capture, got %v", kinds)
+	}
+}
