@@ -142,6 +142,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"config.capture.kubernetes.fetchMode=proxy", "fetchMode"},
 		{"config.listen=:8080", "listen"},
 		{"replicaCount=two", "replicaCount"},
+		{"replicaCount=2", "replicaCount"},
 		{"service.port=http", "port"},
 		{"config.capture.mode=dynamic", "mode"},
 	} {
