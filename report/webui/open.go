@@ -17,8 +17,8 @@ type openProfiles struct {
 	mu       sync.Mutex
 	lru      *simplelru.LRU[string, *openProfile]
 	inflight map[string]*openProfile
-	load  func(key string) (map[string]http.Handler, error)
-	opens int // profiles opened so far, for tests and logs
+	load     func(key string) (map[string]http.Handler, error)
+	opens    int // profiles opened so far, for tests and logs
 }
 
 // openProfile is one profile being opened or open. done closes when

@@ -192,4 +192,3 @@ type noWriter struct{}
 func (noWriter) Open(name string) (io.WriteCloser, error) {
 	return nil, fmt.Errorf("alertprof does not let pprof write %s", name)
 }
-
