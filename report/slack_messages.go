@@ -141,7 +141,11 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 			if p.Pending {
 				label += " (pending upload)"
 			}
-			links = append(links, slackLink(p.Link, label))
+			link := slackLink(p.Link, label)
+			if p.UILink != "" {
+				link += " (" + slackLink(p.UILink, "open flame graph") + ")"
+			}
+			links = append(links, link)
 			if p.Error != "" {
 				failures = append(failures, "*"+escapeMrkdwn(p.Name)+"*: "+escapeMrkdwn(p.Error))
 			}
