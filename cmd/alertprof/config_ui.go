@@ -64,7 +64,9 @@ func newProfileUI(cfg Config, store builtStore, log *slog.Logger) (handler.Profi
 		Logger:   log,
 	})
 	if err != nil {
-		return nil, err
+		// Not fatal: alerts matter more than the browser view.
+		log.Error("the pprof web UI is off", "error", err)
+		return nil, nil
 	}
 	if cfg.PublicURL == "" {
 		log.Info("public_url is not set: reports carry no flame-graph links (the pprof UI is still served under /ui/)")

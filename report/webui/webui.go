@@ -11,11 +11,13 @@ package webui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -75,6 +77,11 @@ func New(store Store, signer *capture.Signer, cfg Config) (*UI, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	// pprof's web UI reads its saved settings from the user's config
+	// directory and will not start without one.
+	if _, err := os.UserConfigDir(); err != nil {
+		return nil, fmt.Errorf("webui: pprof's web UI needs $HOME or $XDG_CONFIG_HOME: %w", err)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	u := &UI{cfg: cfg, store: store, signer: signer, log: cfg.Logger}
