@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/slack-go/slack"
 )
 
 // TestFlameGraphLinks checks that both renderings put the pprof UI link
@@ -44,5 +46,29 @@ func TestFlameGraphLinks(t *testing.T) {
 	want := "<https://s3.example/bucket/heap.pb.gz?X-Amz-Signature=abc&amp;X-Amz-Expires=60|heap> (<" + ui + "|open flame graph>)"
 	if !strings.Contains(ctx, want) || strings.Count(ctx, "flame graph") != 1 {
 		t.Fatalf("Slack links line %q, want it to contain %q once", ctx, want)
+	}
+}
+
+// TestLinkElementsNeverCutALink: long presigned links are spread over
+// context elements whole, each within Slack's limit.
+func TestLinkElementsNeverCutALink(t *testing.T) {
+	var links []string
+	for i := range 8 {
+		links = append(links, slackLink("https://s3.example/b/p"+strings.Repeat("x", 700)+"?i="+string(rune('0'+i)), "p"))
+	}
+	els := linkElements("Raw profiles: ", links)
+	if len(els) < 2 || len(els) > slackMaxContextElements {
+		t.Fatalf("%d elements", len(els))
+	}
+	n := 0
+	for _, e := range els {
+		txt := e.(*slack.TextBlockObject).Text
+		if len(txt) > slackMaxText || strings.Count(txt, "<") != strings.Count(txt, ">") {
+			t.Fatalf("element of %d chars with unbalanced links: %q", len(txt), txt)
+		}
+		n += strings.Count(txt, "<https://")
+	}
+	if n != len(links) {
+		t.Fatalf("%d of %d links kept", n, len(links))
 	}
 }
