@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,11 +121,12 @@ func TestLinkOpensFlameGraph(t *testing.T) {
 			}
 			// pprof's pages link to each other relatively; they stay signed.
 			for _, rel := range []string{"./top", "./peek?f=" + url.QueryEscape(regexpQuote(top)), "./"} {
-				u, _ := url.Parse(link)
-				next := u.ResolveReference(&url.URL{Path: strings.SplitN(rel, "?", 2)[0], RawQuery: strings.TrimPrefix(rel, strings.SplitN(rel, "?", 2)[0]+"?")})
-				if !strings.Contains(rel, "?") {
-					next.RawQuery = ""
+				base, _ := url.Parse(link)
+				ref, err := url.Parse(rel)
+				if err != nil {
+					t.Fatal(err)
 				}
+				next := base.ResolveReference(ref)
 				code, body := get(t, next.String())
 				if code != http.StatusOK || !strings.Contains(body, top) {
 					t.Fatalf("GET %s: %d; top function present: %v", next, code, strings.Contains(body, top))
@@ -222,6 +224,29 @@ func TestLRUEvicts(t *testing.T) {
 	if open != 1 || opens != 3 {
 		t.Fatalf("open %d, opens %d; want 1 open after 3 opens", open, opens)
 	}
+
+	// An evicted profile is not held by anything: once heap is evicted
+	// again, the garbage collector frees its pprof handlers.
+	f.ui.open.mu.Lock()
+	p, _ := f.ui.open.lru.Peek(cpuKey)
+	f.ui.open.mu.Unlock()
+	var freed atomic.Bool
+	runtime.AddCleanup(p, func(*atomic.Bool) { freed.Store(true) }, &freed)
+	p = nil
+	if code, _ := get(t, heap); code != http.StatusOK { // evicts cpu
+		t.Fatalf("heap: %d", code)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	for i := 0; i < 50 && !freed.Load(); i++ {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if !freed.Load() {
+		t.Fatal("the evicted profile is still reachable after 50 collections")
+	}
+	if open, opens = f.ui.open.stats(); open != 1 || opens != 4 {
+		t.Fatalf("open %d, opens %d; want 1 and 4", open, opens)
+	}
 	// A failed open is not kept.
 	exp, sig := f.ui.signer.Sign(signedName("a/missing.pb.gz"))
 	for range 2 {
@@ -229,8 +254,8 @@ func TestLRUEvicts(t *testing.T) {
 			t.Fatalf("missing profile: %d", code)
 		}
 	}
-	if open, opens := f.ui.open.stats(); open != 1 || opens != 5 {
-		t.Fatalf("after two failed opens: open %d, opens %d; want 1 and 5", open, opens)
+	if open, opens := f.ui.open.stats(); open != 1 || opens != 6 {
+		t.Fatalf("after two failed opens: open %d, opens %d; want 1 and 6", open, opens)
 	}
 }
 
