@@ -36,7 +36,7 @@ func (c UIConfig) validate() error {
 // newProfileUI builds the pprof web UI over the artifact store, or
 // returns nil when ui.enabled is false. Its links use the local store's
 // link key (ALERTPROF_LINK_KEY, else the random key of this process).
-func newProfileUI(cfg Config, store builtStore, log *slog.Logger) (handler.ProfileUI, error) {
+func newProfileUI(cfg Config, store builtStore, gate capture.Gate, log *slog.Logger) (handler.ProfileUI, error) {
 	if !cfg.UI.Enabled {
 		return nil, nil
 	}
@@ -61,6 +61,7 @@ func newProfileUI(cfg Config, store builtStore, log *slog.Logger) (handler.Profi
 		BaseURL:  cfg.PublicURL,
 		MaxOpen:  cfg.UI.MaxOpenProfiles,
 		MaxBytes: cfg.Capture.MaxProfileBytes,
+		Gate:     gate,
 		Logger:   log,
 	})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alertprof/alertprof/capture"
 )
 
 func TestUIConfig(t *testing.T) {
@@ -59,7 +61,7 @@ func TestNewProfileUI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ui, err := newProfileUI(cfg, store, log)
+			ui, err := newProfileUI(cfg, store, capture.NewGate(1), log)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,9 +48,12 @@ func (u *UI) load(key string) (map[string]http.Handler, error) {
 			return nil
 		},
 	}
-	pprofMu.Lock()
-	err := driver.PProf(opts)
-	pprofMu.Unlock()
+	var err error
+	u.cfg.Gate.Do(func() {
+		pprofMu.Lock()
+		defer pprofMu.Unlock()
+		err = driver.PProf(opts)
+	})
 	if fetcher.err != nil {
 		return nil, fetcher.err // the precise cause (missing, too large, ...)
 	}

@@ -48,7 +48,10 @@ type Config struct {
 	MaxBytes int64
 	// ReadTimeout bounds reading one profile from the store (30s).
 	ReadTimeout time.Duration
-	Logger      *slog.Logger
+	// Gate bounds the CPU-heavy work (opening a profile, rendering a
+	// page) together with the rest of the receiver; nil bounds nothing.
+	Gate   capture.Gate
+	Logger *slog.Logger
 }
 
 // UI is the pprof web interface for stored profiles. It is an
@@ -184,7 +187,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the path carries the signature
 	w.Header().Set("Cache-Control", "private, no-store")
-	h.ServeHTTP(w, r)
+	u.cfg.Gate.Do(func() { h.ServeHTTP(w, r) })
 }
 
 func (u *UI) serveOpenError(w http.ResponseWriter, r *http.Request, key string, err error) {

@@ -60,7 +60,7 @@ func newFixture(t *testing.T, maxOpen int) *fixture {
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
-	f.ui, err = New(store, signer, Config{BaseURL: f.srv.URL, MaxOpen: maxOpen})
+	f.ui, err = New(store, signer, Config{BaseURL: f.srv.URL, MaxOpen: maxOpen, Gate: capture.NewGate(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
