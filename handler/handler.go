@@ -131,10 +131,7 @@ type Deps struct {
 	Notifier Notifier
 	// Artifacts serves stored artifacts under /artifacts/; nil disables it.
 	Artifacts http.Handler
-	// UI serves the pprof web UI under /ui/ and links each profile's
-	// report to it; nil disables it.
-	UI     ProfileUI
-	Logger *slog.Logger
+	Logger    *slog.Logger
 	// Registerer and Gatherer back /metrics; a fresh registry when nil.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
@@ -142,6 +139,10 @@ type Deps struct {
 	// Gate bounds CPU-heavy analysis; share it with the capturer's
 	// fetchers. Nil means a new gate of GOMAXPROCS-1 slots.
 	Gate capture.Gate
+
+	// UI serves the pprof web UI under /ui/ and links each profile's
+	// report to it; nil disables it.
+	UI ProfileUI
 }
 
 // Handler is the webhook receiver and its job pipeline.

@@ -169,6 +169,7 @@ func TestRefusals(t *testing.T) {
 		{"no signature", f.srv.URL + "/ui/" + cpuKey + "/flamegraph", http.StatusForbidden, "invalid link signature"},
 		{"no key", f.srv.URL + "/ui/" + exp + "/" + sig + "/flamegraph", http.StatusNotFound, "not found"},
 		{"same key, other view", artifactStyle, http.StatusOK, ""},
+		{"bare key redirects to the flame graph", strings.TrimSuffix(link, "/flamegraph"), http.StatusOK, "stackViewer("},
 		{"unknown key", f.srv.URL + "/ui/" + missingExp + "/" + missingSig + "/incidents/2026/11/23/inc1/static/x/missing.pb.gz/flamegraph", http.StatusNotFound, "no stored profile"},
 		{"text artifact", f.srv.URL + "/ui/" + exp + "/" + sig + "/" + textKey + "/flamegraph", http.StatusNotFound, "not found"},
 		{"source view", strings.Replace(link, "/flamegraph", "/source", 1), http.StatusNotFound, "source view is disabled"},
