@@ -46,6 +46,14 @@ type Store interface {
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
+// ProfileUI is a web UI for stored pprof profiles, served under /ui/.
+// Link returns a signed link that opens the profile stored under key, or
+// "" when key is not a pprof profile or no link can be made.
+type ProfileUI interface {
+	http.Handler
+	Link(key string) string
+}
+
 // Notifier tells people about an incident: it opened, a pod's evidence is
 // ready, it resolved. ev.Incident.Thread is the incident's thread so far;
 // when it is empty the notifier may open one and returns it, and the
@@ -131,6 +139,10 @@ type Deps struct {
 	// Gate bounds CPU-heavy analysis; share it with the capturer's
 	// fetchers. Nil means a new gate of GOMAXPROCS-1 slots.
 	Gate capture.Gate
+
+	// UI serves the pprof web UI under /ui/ and links each profile's
+	// report to it; nil disables it.
+	UI ProfileUI
 }
 
 // Handler is the webhook receiver and its job pipeline.
@@ -196,6 +208,11 @@ func (h *Handler) routes() chi.Router {
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(h.deps.Gatherer, promhttp.HandlerOpts{}))
 	if h.deps.Artifacts != nil {
 		r.Method(http.MethodGet, "/artifacts/*", http.StripPrefix("/artifacts", h.deps.Artifacts))
+	}
+	if h.deps.UI != nil {
+		ui := http.StripPrefix("/ui", h.deps.UI)
+		r.Method(http.MethodGet, "/ui/*", ui)
+		r.Method(http.MethodHead, "/ui/*", ui)
 	}
 	return r
 }

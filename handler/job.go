@@ -232,6 +232,9 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 		log.Error("storing a profile failed", "profile", name, "key", key, "error", err)
 		out.Error = fmt.Sprintf("captured but not stored: %v", err)
 	}
+	if out.Key != "" && h.deps.UI != nil {
+		out.UILink = h.deps.UI.Link(out.Key) // "" for text artifacts
+	}
 	if err := h.analyze(log, res, &out); err != nil {
 		h.metrics.failures.WithLabelValues("summarize").Inc()
 		log.Error("summarizing a profile failed", "profile", name, "error", err)

@@ -58,6 +58,10 @@ type ProfileReport struct {
 	Pending bool `json:"pending,omitempty"`
 	// Error says in words why the profile is missing; empty on success.
 	Error string `json:"error,omitempty"`
+
+	// UILink opens the profile in pprof's web UI (flame graph, top,
+	// peek); empty for text artifacts or when the UI is off.
+	UILink string `json:"ui_link,omitempty"`
 }
 
 // PodReport is the evidence for one captured pod, or, when Problem is set,

@@ -37,9 +37,12 @@ func WritePod(w io.Writer, pr PodReport) error {
 		}
 		if p.Pending {
 			fmt.Fprintf(bw, "  %-10s %s (pending upload: the object store is unreachable; the profile is kept and uploaded when it returns)\n", p.Name, p.Link)
-			continue
+		} else {
+			fmt.Fprintf(bw, "  %-10s %s\n", p.Name, p.Link)
 		}
-		fmt.Fprintf(bw, "  %-10s %s\n", p.Name, p.Link)
+		if p.UILink != "" {
+			fmt.Fprintf(bw, "  %-10s open flame graph: %s\n", "", p.UILink)
+		}
 	}
 	for _, p := range pr.Profiles {
 		switch {

@@ -141,7 +141,11 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 			if p.Pending {
 				label += " (pending upload)"
 			}
-			links = append(links, slackLink(p.Link, label))
+			link := slackLink(p.Link, label)
+			if p.UILink != "" {
+				link += " (" + slackLink(p.UILink, "open flame graph") + ")"
+			}
+			links = append(links, link)
 			if p.Error != "" {
 				failures = append(failures, "*"+escapeMrkdwn(p.Name)+"*: "+escapeMrkdwn(p.Error))
 			}
@@ -169,7 +173,7 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(clip(":warning: "+strings.Join(failures, "\n"), slackMaxText)), nil, nil))
 	}
 	if len(links) > 0 {
-		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn(clip("Raw profiles: "+strings.Join(links, " · "), slackMaxText))))
+		msg.blocks = append(msg.blocks, slack.NewContextBlock("", linkElements("Raw profiles: ", links)...))
 	}
 	if msg.truncated {
 		msg.blocks = append(msg.blocks, slack.NewContextBlock("", mrkdwn("The report was cut to fit Slack; the full report is attached below.")))
@@ -226,4 +230,31 @@ func blockMentionsCut(b slack.Block) bool {
 		}
 	}
 	return text != nil && strings.Contains(text.Text, "cut to fit Slack")
+}
+
+// slackMaxContextElements is the most elements Slack takes in a context block.
+const slackMaxContextElements = 10
+
+// linkElements packs mrkdwn links into context elements of at most
+// slackMaxText characters each without cutting a link in two (a cut link
+// is broken mrkdwn); a link that fits nowhere is left out.
+func linkElements(prefix string, links []string) []slack.MixedElement {
+	var out []slack.MixedElement
+	cur := prefix
+	for _, l := range links {
+		sep := " · "
+		if cur == prefix {
+			sep = ""
+		}
+		if len(cur)+len(sep)+len(l) <= slackMaxText {
+			cur += sep + l
+			continue
+		}
+		if len(out) == slackMaxContextElements-1 || len(l) > slackMaxText {
+			continue
+		}
+		out = append(out, mrkdwn(cur))
+		cur = l
+	}
+	return append(out, mrkdwn(cur))
 }

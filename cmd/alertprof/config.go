@@ -32,6 +32,7 @@ type Config struct {
 	Store           StoreConfig   `yaml:"store"`
 	Report          ReportConfig  `yaml:"report"`
 	Slack           SlackConfig   `yaml:"slack"`
+	UI              UIConfig      `yaml:"ui"`
 
 	// WebhookToken comes from ALERTPROF_WEBHOOK_TOKEN, never from YAML.
 	WebhookToken string `yaml:"-"`
@@ -213,6 +214,7 @@ func defaultConfig() Config {
 			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
 		},
 		Report: ReportConfig{Top: 10},
+		UI:     defaultUIConfig(),
 	}
 }
 
@@ -298,6 +300,9 @@ func (c Config) Validate() error {
 		return errors.New("config: report.top must be at least 1")
 	}
 	if err := c.Store.validate(); err != nil {
+		return err
+	}
+	if err := c.UI.validate(); err != nil {
 		return err
 	}
 	if _, err := capture.Plan(c.Capture.Profiles, c.Capture.CPUSeconds); err != nil {

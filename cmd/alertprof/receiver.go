@@ -58,6 +58,10 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
+	ui, err := newProfileUI(cfg, store, gate, log)
+	if err != nil {
+		return nil, err
+	}
 	h, err := handler.New(handler.Config{
 		Workers:               cfg.Webhook.Workers,
 		QueueSize:             cfg.Webhook.QueueSize,
@@ -80,6 +84,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Notifier:   notifier,
 		Gate:       gate,
 		Artifacts:  store.artifacts,
+		UI:         ui,
 		Logger:     log,
 		Registerer: reg,
 		Gatherer:   reg,

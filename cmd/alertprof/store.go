@@ -53,6 +53,7 @@ type builtStore struct {
 	store     handler.Store
 	artifacts http.Handler            // serves /artifacts/; nil for S3
 	run       []func(context.Context) // background loops: spool upload, retention
+	linkKey   []byte                  // signs local links; nil for S3
 	describe  string                  // for the startup log line
 }
 
@@ -109,7 +110,7 @@ func newLocalStore(cfg Config, log *slog.Logger) (builtStore, error) {
 	if err != nil {
 		return builtStore{}, err
 	}
-	b := builtStore{store: local, artifacts: local, describe: local.Dir()}
+	b := builtStore{store: local, artifacts: local, describe: local.Dir(), linkKey: key}
 	if sc.Local.Retention > 0 {
 		b.run = append(b.run, func(ctx context.Context) { local.RunRetention(ctx, sc.Local.Retention, time.Hour, log) })
 	}
