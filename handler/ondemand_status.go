@@ -133,7 +133,7 @@ func (c *OnDemand) targetStatus(ts *targetState, now time.Time) TargetStatus {
 	case ts.report != nil:
 		out.State = StateDone
 		for _, p := range ts.report.Profiles {
-			ps := ProfileStatus{Name: p.Name, State: StateDone, Error: p.Error}
+			ps := ProfileStatus{Name: p.Name, State: StateDone, Seconds: c.seconds(p.Name), Error: p.Error}
 			if p.Error != "" {
 				ps.State = StateFailed
 			}
@@ -164,4 +164,14 @@ func (c *OnDemand) targetStatus(ts *targetState, now time.Time) TargetStatus {
 		out.Profiles = append(out.Profiles, ps)
 	}
 	return out
+}
+
+// seconds is the window of the named profile of the plan, 0 without one.
+func (c *OnDemand) seconds(name string) int {
+	for _, p := range c.plan {
+		if p.Name == name {
+			return p.Seconds
+		}
+	}
+	return 0
 }

@@ -129,6 +129,8 @@ func captureLocally(ctx context.Context, ca captureArgs, stderr io.Writer) (hand
 	if ca.out != "" {
 		cfg.Store.Local.Dir = ca.out
 	}
+	// Nothing is served, so links to a local store are file paths.
+	cfg.PublicURL = ""
 	if ca.req.Address != "" {
 		// An address is a static target: no cluster is asked.
 		cfg.Capture.Mode = "static"
