@@ -25,6 +25,7 @@ type captureArgs struct {
 	out        string
 	format     string
 	profiles   string
+	server     string
 }
 
 // parseCaptureArgs reads `alertprof capture` flags and its one optional
@@ -46,6 +47,7 @@ func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
 	fs.StringVar(&ca.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then in-cluster)")
 	fs.StringVar(&ca.out, "out", "", "artifact directory (default: store.local.dir of the config)")
 	fs.StringVar(&ca.format, "format", "text", "output: text (the console report) or json (the API's answer)")
+	fs.StringVar(&ca.server, "server", "", "ask a running alertprof at this URL instead (token from ALERTPROF_WEBHOOK_TOKEN)")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -94,7 +96,11 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := captureLocally(ctx, ca, stderr)
+	how := captureLocally
+	if ca.server != "" {
+		how = captureRemotely
+	}
+	st, err := how(ctx, ca, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "alertprof capture:", err)
 		return 1
@@ -162,13 +168,14 @@ func captureLocally(ctx context.Context, ca captureArgs, stderr io.Writer) (hand
 	if err != nil {
 		return handler.CaptureStatus{}, err
 	}
-	showProgress(ctx, stderr, c)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := rc.handler.Shutdown(sctx); err != nil {
-		return c.Status(), err
+	st, err := followCapture(ctx, stderr, func(context.Context) (handler.CaptureStatus, error) { return c.Status(), nil }, c.Done())
+	wait := cfg.ShutdownTimeout
+	if ctx.Err() != nil {
+		wait = 0 // interrupted: cancel the capture at once
 	}
-	return c.Status(), ctx.Err()
+	sctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return st, errors.Join(err, rc.handler.Shutdown(sctx))
 }
 
 // printCapture writes the capture as the console notifier writes an

@@ -11,10 +11,11 @@ import (
 	"github.com/alertprof/alertprof/handler"
 )
 
-// showProgress reports a capture's progress on w until it is done or ctx
-// ends: on a terminal one line rewritten every second, elsewhere a line
-// every few seconds when something changed.
-func showProgress(ctx context.Context, w io.Writer, c *handler.OnDemand) {
+// followCapture reports a capture's progress on w until it is done or
+// ctx ends, and returns its last status: on a terminal one line rewritten
+// every second, elsewhere a line every few seconds when it changed. wake,
+// when not nil, is closed when the capture ends, so the wait ends at once.
+func followCapture(ctx context.Context, w io.Writer, status func(context.Context) (handler.CaptureStatus, error), wake <-chan struct{}) (handler.CaptureStatus, error) {
 	tty := isTerminal(w)
 	every := 3 * time.Second
 	if tty {
@@ -24,7 +25,20 @@ func showProgress(ctx context.Context, w io.Writer, c *handler.OnDemand) {
 	defer tick.Stop()
 	last := ""
 	for {
-		line := progressLine(c.Status())
+		st, err := status(ctx)
+		if err == nil && st.State == handler.StateDone {
+			if tty && last != "" {
+				fmt.Fprint(w, "\r\033[K")
+			}
+			return st, nil
+		}
+		if err != nil {
+			if tty && last != "" {
+				fmt.Fprintln(w)
+			}
+			return st, err
+		}
+		line := progressLine(st)
 		switch {
 		case line == "":
 		case tty:
@@ -34,16 +48,13 @@ func showProgress(ctx context.Context, w io.Writer, c *handler.OnDemand) {
 		}
 		last = line
 		select {
-		case <-c.Done():
-			if tty && last != "" {
-				fmt.Fprint(w, "\r\033[K")
-			}
-			return
+		case <-wake:
+			wake = nil // read the final status at once
 		case <-ctx.Done():
 			if tty && last != "" {
 				fmt.Fprintln(w)
 			}
-			return
+			return st, ctx.Err()
 		case <-tick.C:
 		}
 	}

@@ -21,7 +21,7 @@ Usage:
                                                       run the webhook receiver
   alertprof analyze [--top N] [--format text|json] [--sample-index NAME] FILE...
                                                       summarize profiles on disk
-  alertprof capture [-n NS] (POD | NS/POD | -l SELECTOR | --address HOST:PORT)
+  alertprof capture [-n NS] (POD | NS/POD | -l SELECTOR | --address HOST:PORT) [--server URL]
                     [--profiles LIST] [--kind KIND] [--cpu-seconds N] [--out DIR]
                     [--format text|json] [--notify] [--config FILE] [--kubeconfig FILE]
                                                       capture a pod now and print its report

@@ -29,7 +29,7 @@ import (
 // demo target, leaking memory and goroutines) three ways: an alert through
 // the webhook of `alertprof serve`, POST /api/v1/captures on the same
 // server, and `alertprof capture` in its own process. The three reports
-// must have the same shape: the same profiles and artifacts, the same
+// must have the same shape (and so must `alertprof capture --server`): the same profiles and artifacts, the same
 // headline up to its numbers, and the same culprits at the top of the
 // deterministic profiles (the heap leak, the goroutine leak).
 func TestCaptureOnDemandMatchesAlert(t *testing.T) {
@@ -122,9 +122,28 @@ capture:
 		}
 	}
 
+	// 4. The command line asking the running server.
+	remote := exec.Command(binary, "capture", "--server", "http://"+apAddr, "--address", targetAddr, "--format", "json")
+	remote.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
+	stdout.Reset()
+	stderr.Reset()
+	remote.Stdout, remote.Stderr = &stdout, &stderr
+	if err := remote.Run(); err != nil {
+		t.Fatalf("alertprof capture --server: %v\n%s", err, stderr.String())
+	}
+	var fromServer handler.CaptureStatus
+	if err := json.Unmarshal(stdout.Bytes(), &fromServer); err != nil || len(fromServer.Pods) != 1 {
+		t.Fatalf("alertprof capture --server --format json: %v\n%s", err, stdout.String())
+	}
+	noToken := exec.Command(binary, "capture", "--server", "http://"+apAddr, "--address", targetAddr)
+	noToken.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "ALERTPROF_WEBHOOK_TOKEN=") })
+	if msg, err := noToken.CombinedOutput(); err == nil || !strings.Contains(string(msg), "401") {
+		t.Fatalf("--server without the token: %v\n%s", err, msg)
+	}
+
 	want := reportShape(t, "alert", fromAlert)
 	t.Logf("report shape of all three paths:\n%s", want)
-	for name, pr := range map[string]report.PodReport{"API": fromAPI.Pods[0], "CLI": fromCLI.Pods[0]} {
+	for name, pr := range map[string]report.PodReport{"API": fromAPI.Pods[0], "CLI": fromCLI.Pods[0], "CLI --server": fromServer.Pods[0]} {
 		if got := reportShape(t, name, pr); got != want {
 			t.Errorf("the %s report differs from the alert's:\n%s\nwant (alert):\n%s", name, got, want)
 		}
