@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -297,5 +298,32 @@ func TestCaptureContinuesAnOpenIncident(t *testing.T) {
 	ev := r.notifier.next(t)
 	if ev.Kind != report.Captured || ev.Incident.ID != opened.Incident.ID || ev.Pod.Target != "static/127.0.0.1-6061" {
 		t.Fatalf("event %s in %s for %v", ev.Kind, ev.Incident.ID, ev.Pod)
+	}
+}
+
+// TestShutdownCutsOnDemandCaptures: a capture still running when the
+// shutdown deadline passes is canceled, reported as such, and Shutdown
+// says so; new requests are refused with 503.
+func TestShutdownCutsOnDemandCaptures(t *testing.T) {
+	capt := &fakeCapturer{gate: make(chan struct{}), busy: make(chan string, 1)}
+	r := newRig(t, Config{}, capt)
+	st := r.accepted(t, `{"address":"127.0.0.1:6060"}`)
+	<-capt.busy
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.h.Shutdown(ctx); err == nil || !strings.Contains(err.Error(), "on-demand") {
+		t.Fatalf("Shutdown returned %v, want an error about the cut capture", err)
+	}
+	done := r.captureStatus(t, st.ID)
+	if done.State != StateDone || len(done.Pods) != 1 {
+		t.Fatalf("status after shutdown %+v", done)
+	}
+	for _, p := range done.Pods[0].Profiles {
+		if !strings.Contains(p.Error, "cancel") {
+			t.Fatalf("profile %s: error %q, want canceled", p.Name, p.Error)
+		}
+	}
+	if rec := r.postCapture(t, `{"address":"127.0.0.1:6060"}`, nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a request after shutdown: %d %s", rec.Code, rec.Body)
 	}
 }
