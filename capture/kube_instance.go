@@ -28,7 +28,7 @@ func (k *Kube) resolveInstance(ctx context.Context, ns string, labels map[string
 	ip = ip.Unmap()
 	var pods []corev1.Pod
 	for _, n := range k.instanceNamespaces(ns) {
-		list, err := k.listPods(ctx, n, fields.OneTermEqualSelector("status.podIP", ip.String()).String())
+		list, err := k.listPods(ctx, n, fields.OneTermEqualSelector("status.podIP", ip.String()).String(), "")
 		if err != nil {
 			return nil, err
 		}

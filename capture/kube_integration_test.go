@@ -30,6 +30,7 @@ func TestKubernetes(t *testing.T) {
 	t.Run("OOMKilled restart context", e.testRestartContext)
 	t.Run("deployment alert captures each pod in its own section", e.testDeploymentPipeline)
 	t.Run("unresolved instance gets no request", e.testNoRequestToUnresolvedInstance)
+	t.Run("capture on demand by pod and by selector", e.testOnDemand)
 	t.Run("RBAC is exactly what the job uses", e.testRBAC)
 	t.Run("client from a kubeconfig file", e.testKubeconfig)
 }
@@ -138,6 +139,8 @@ func (e *kubeEnv) testResolve(t *testing.T) {
 			[]string{"shop/named-port 198.51.100.40:7070"}},
 		{"default port", map[string]string{"namespace": "shop", "pod": "no-hint"},
 			[]string{"shop/no-hint 198.51.100.41:6060"}},
+		{"label selector: Ready pods first, at most 3", map[string]string{"namespace": "shop", capture.SelectorLabel: "app=api"},
+			[]string{"shop/api-7d9f-aaaaa 198.51.100.10:" + pp, "shop/api-7d9f-bbbbb 198.51.100.11:" + pp, "shop/api-7d9f-ddddd 198.51.100.13:" + pp}},
 	}
 	r := e.resolver(capture.KubeOptions{})
 	for _, tc := range tests {

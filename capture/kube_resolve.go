@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -29,6 +30,11 @@ const (
 // workloadLabels are the alert labels that name a workload, in the order
 // they are tried.
 var workloadLabels = []string{"deployment", "statefulset", "daemonset", "replicaset", "job_name"}
+
+// SelectorLabel is the label that carries a Kubernetes label selector
+// ("app=checkout,tier!=canary") to pick pods of a namespace; on-demand
+// captures use it, and so may an alert.
+const SelectorLabel = "alertprof_selector"
 
 // KubeOptions configure a Kube resolver. Zero values take the defaults.
 type KubeOptions struct {
@@ -93,14 +99,15 @@ func NewKube(client kubernetes.Interface, opts KubeOptions) *Kube {
 
 // Resolve finds the pods an alert is about, in this order: namespace and
 // pod; else namespace and a workload label (deployment, statefulset,
-// daemonset, replicaset, job_name); else instance as a pod IP. It returns
+// daemonset, replicaset, job_name); else namespace and a label selector
+// (SelectorLabel); else instance as a pod IP. It returns
 // at most MaxPods targets, Running and Ready pods and the pod named in the
 // alert first; a pod that cannot be captured comes back with Skip set.
 func (k *Kube) Resolve(ctx context.Context, labels map[string]string) ([]Target, error) {
 	ns := labels["namespace"]
 	if ns != "" {
 		if reason := k.namespaceDenied(ns); reason != "" {
-			return nil, fmt.Errorf("%w: %s", ErrNoTarget, reason)
+			return nil, notAllowed("%s", reason)
 		}
 	}
 	kind, name := workload(labels)
@@ -126,12 +133,26 @@ func (k *Kube) Resolve(ctx context.Context, labels map[string]string) ([]Target,
 		if pods, err = k.workloadPods(ctx, ns, kind, name); err != nil {
 			return nil, err
 		}
+	case ns != "" && labels[SelectorLabel] != "":
+		sel, err := k8slabels.Parse(labels[SelectorLabel])
+		if err != nil {
+			return nil, fmt.Errorf("%w: label selector %q: %w", ErrNoTarget, labels[SelectorLabel], err)
+		}
+		if pods, err = k.listPods(ctx, ns, "", sel.String()); err != nil {
+			return nil, err
+		}
+		kind, name = "selector", sel.String()
 	case labels["instance"] != "":
 		return k.resolveInstance(ctx, ns, labels)
 	case kind != "":
 		return nil, fmt.Errorf("%w: the alert names %s %q but has no namespace label", ErrNoTarget, kind, name)
+	case labels[SelectorLabel] != "":
+		return nil, fmt.Errorf("%w: a label selector needs a namespace", ErrNoTarget)
 	default:
 		return nil, fmt.Errorf("%w: the alert names no pod (it needs namespace and pod, namespace and a workload label, or instance)", ErrNoTarget)
+	}
+	if len(pods) == 0 && kind == "selector" {
+		return nil, fmt.Errorf("%w: no pod in namespace %s matches the selector %q", ErrNoTarget, ns, name)
 	}
 	if len(pods) == 0 {
 		return nil, fmt.Errorf("%w: %s %s/%s has no pods", ErrNoTarget, kind, ns, name)
@@ -151,7 +172,7 @@ func workload(labels map[string]string) (kind, name string) {
 // workloadPods lists the namespace's pods and keeps those the workload
 // owns, by owner reference; it needs no access to the workload objects.
 func (k *Kube) workloadPods(ctx context.Context, ns, kind, name string) ([]corev1.Pod, error) {
-	all, err := k.listPods(ctx, ns, "")
+	all, err := k.listPods(ctx, ns, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +217,10 @@ func ownedBy(pod *corev1.Pod, kind, name string) bool {
 	return false
 }
 
-// listPods lists pods page by page; fieldSelector may be empty.
-func (k *Kube) listPods(ctx context.Context, ns, fieldSelector string) ([]corev1.Pod, error) {
+// listPods lists pods page by page; either selector may be empty.
+func (k *Kube) listPods(ctx context.Context, ns, fieldSelector, labelSelector string) ([]corev1.Pod, error) {
 	var out []corev1.Pod
-	opts := metav1.ListOptions{FieldSelector: fieldSelector, Limit: 500}
+	opts := metav1.ListOptions{FieldSelector: fieldSelector, LabelSelector: labelSelector, Limit: 500}
 	for {
 		list, err := k.client.CoreV1().Pods(ns).List(ctx, opts)
 		if err != nil {

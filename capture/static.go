@@ -13,6 +13,22 @@ import (
 // from. The wrapped message says why, in words fit for the report.
 var ErrNoTarget = errors.New("no usable target")
 
+// ErrNotAllowed marks an ErrNoTarget caused by policy rather than by the
+// cluster: a denied namespace, or an address outside the allowed CIDRs.
+// errors.Is matches both sentinels on such an error.
+var ErrNotAllowed = errors.New("not allowed")
+
+// policyError is an ErrNoTarget that is also ErrNotAllowed.
+type policyError struct{ reason string }
+
+func (e *policyError) Error() string { return ErrNoTarget.Error() + ": " + e.reason }
+
+func (e *policyError) Is(target error) bool { return target == ErrNoTarget || target == ErrNotAllowed }
+
+func notAllowed(format string, args ...any) error {
+	return &policyError{reason: fmt.Sprintf(format, args...)}
+}
+
 // DefaultAllowedCIDRs is where static targets may live unless configured
 // otherwise: loopback only.
 var DefaultAllowedCIDRs = []string{"127.0.0.0/8", "::1/128"}
@@ -64,7 +80,7 @@ func (s *Static) Resolve(_ context.Context, labels map[string]string) ([]Target,
 	}
 	addr = addr.Unmap()
 	if !s.allows(addr) {
-		return nil, fmt.Errorf("%w: instance %s is outside the allowed CIDRs", ErrNoTarget, addr)
+		return nil, notAllowed("instance %s is outside the allowed CIDRs", addr)
 	}
 	hp := net.JoinHostPort(addr.String(), port)
 	return []Target{{

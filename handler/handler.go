@@ -85,6 +85,9 @@ type Config struct {
 	// MaxLabelBytes bounds one label or annotation value (8 KiB).
 	MaxLabelBytes int
 	ArtifactsPath string // where the local store is served ("/artifacts")
+	// Settings shape the profiles an on-demand request names (CPU window,
+	// heap growth window); CPUSeconds 0 takes 10.
+	Settings capture.Settings
 }
 
 func (c *Config) setDefaults() {
@@ -121,6 +124,9 @@ func (c *Config) setDefaults() {
 	if c.MaxLabelBytes <= 0 {
 		c.MaxLabelBytes = 8 << 10
 	}
+	if c.Settings.CPUSeconds <= 0 {
+		c.Settings.CPUSeconds = 10
+	}
 }
 
 // Deps are the parts the handler drives.
@@ -156,6 +162,8 @@ type Handler struct {
 	adoption  *adoption
 	limiter   *limiter
 	pool      *pool
+	inflight  *inflight
+	ondemand  *onDemands
 	ready     atomic.Bool
 	router    chi.Router
 }
@@ -182,7 +190,8 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		reg := prometheus.NewRegistry()
 		deps.Registerer, deps.Gatherer = reg, reg
 	}
-	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption()}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption(),
+		inflight: newInflight(), ondemand: newOnDemands(cfg.QueueSize)}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
 	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {
@@ -201,6 +210,8 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 func (h *Handler) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Post("/api/v1/alerts", h.serveWebhook)
+	r.Post("/api/v1/captures", h.serveCaptureRequest)
+	r.Get("/api/v1/captures/{id}", h.serveCaptureStatus)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -240,6 +251,10 @@ func (h *Handler) Start() {
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.ready.Store(false)
 	cut := h.pool.shutdown(ctx)
+	if n := h.ondemand.shutdown(ctx); n > 0 {
+		h.log.Warn("on-demand captures cut short by shutdown", "captures", n)
+		return errors.New("shutdown deadline passed with on-demand captures unfinished")
+	}
 	for _, j := range cut {
 		h.log.Warn("job cut short by shutdown", "incident", j.incident.ID, "alertname", j.incident.AlertName,
 			"alerts", len(j.alerts), "resolved", j.resolved())

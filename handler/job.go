@@ -102,14 +102,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			plog := log.With("target", w.target.Key())
-			var pr report.PodReport
-			if release, err := h.limiter.acquire(ctx, plog); err != nil {
-				pr = report.PodReport{Target: w.target.Key(), Address: w.target.Address, AlertName: alertName(w.alert),
-					CapturedAt: h.deps.Now(), Problem: err.Error(), Owner: w.target.Owner}
-			} else {
-				pr = h.capturePod(ctx, plog, j, w.alert, w.target)
-				release()
-			}
+			pr := h.captureTarget(ctx, plog, j, w.alert, w.target, nil)
 			h.records.add(j.incident.ID, pr)
 			h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
 		})
@@ -118,6 +111,23 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 	h.writeRecord(ctx, log, j.incident.ID)
 	h.saveGroupState(ctx, log, h.records.incident(j.incident.ID))
 	h.metrics.jobs.WithLabelValues("capture").Inc()
+}
+
+// captureTarget captures one target within the receiver's capture limits
+// (concurrency and rate), marking it in flight while it runs. started,
+// when not nil, is called once the limits let the capture begin.
+func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, j job, a template.Alert, t capture.Target, started func()) report.PodReport {
+	release, err := h.limiter.acquire(ctx, log)
+	if err != nil {
+		return report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a),
+			CapturedAt: h.deps.Now(), Problem: err.Error(), Owner: t.Owner}
+	}
+	defer release()
+	defer h.inflight.add(t.Key(), j.incident.ID)()
+	if started != nil {
+		started()
+	}
+	return h.capturePod(ctx, log, j, a, t)
 }
 
 // reportProblem tells people that an alert named nothing to capture, once
@@ -147,17 +157,15 @@ func (h *Handler) reportSkip(ctx context.Context, log *slog.Logger, j job, a tem
 		return
 	}
 	log.Info("pod not captured", "target", t.Key(), "reason", t.Skip)
-	pr := report.PodReport{
-		Target:     t.Key(),
-		Address:    t.Address,
-		AlertName:  alertName(a),
-		CapturedAt: h.deps.Now(),
-		Problem:    t.Skip,
-		Restart:    t.Restart,
-		Owner:      t.Owner,
-	}
+	pr := h.skipReport(a, t)
 	h.records.add(j.incident.ID, pr)
 	h.notify(ctx, log, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
+}
+
+// skipReport is the one-line report of a target that is not captured.
+func (h *Handler) skipReport(a template.Alert, t capture.Target) report.PodReport {
+	return report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a),
+		CapturedAt: h.deps.Now(), Problem: t.Skip, Restart: t.Restart, Owner: t.Owner}
 }
 
 func describeAlert(a template.Alert) string {
@@ -174,6 +182,9 @@ func describeAlert(a template.Alert) string {
 // one target.
 func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a template.Alert, t capture.Target) report.PodReport {
 	kind, plan := h.planFor(a)
+	if j.plan != nil {
+		plan = j.plan
+	}
 	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), Kind: kind,
 		CapturedAt: h.deps.Now(), Restart: t.Restart, Owner: t.Owner}
 	parsed := make(map[string]*profile.Profile)

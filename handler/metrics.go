@@ -51,7 +51,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 		}, []string{"status"}),
 		jobs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertprof_jobs_completed_total",
-			Help: "Jobs run to the end, by kind (capture or resolve).",
+			Help: "Jobs run to the end, by kind (capture, resolve, or ondemand).",
 		}, []string{"kind"}),
 		captures: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertprof_captures_total",
@@ -94,7 +94,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 	for _, s := range []string{"firing", "resolved"} {
 		m.alerts.WithLabelValues(s)
 	}
-	for _, k := range []string{"capture", "resolve"} {
+	for _, k := range []string{"capture", "resolve", "ondemand"} {
 		m.jobs.WithLabelValues(k)
 	}
 	for _, p := range profiles {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/alertmanager/template"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -18,6 +19,9 @@ type job struct {
 	opened   bool // this notification opened the incident
 	alerts   []template.Alert
 	received time.Time
+	// plan, when set, replaces the plan of the alert's kind: the profiles
+	// an on-demand request names.
+	plan []capture.Profile
 }
 
 func (j job) resolved() bool { return j.incident.Status == "resolved" }

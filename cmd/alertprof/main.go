@@ -21,6 +21,10 @@ Usage:
                                                       run the webhook receiver
   alertprof analyze [--top N] [--format text|json] [--sample-index NAME] FILE...
                                                       summarize profiles on disk
+  alertprof capture [-n NS] (POD | NS/POD | -l SELECTOR | --address HOST:PORT) [--server URL]
+                    [--profiles LIST] [--kind KIND] [--cpu-seconds N] [--out DIR]
+                    [--format text|json] [--notify] [--config FILE] [--kubeconfig FILE]
+                                                      capture a pod now and print its report
   alertprof demo    [--dir DIR] [--cpu-seconds N]     run the whole pipeline locally
   alertprof version
 
@@ -40,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "analyze":
 		return runAnalyze(args[1:], stdout, stderr)
+	case "capture":
+		return runCapture(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case demoTargetCommand:

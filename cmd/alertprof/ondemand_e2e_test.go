@@ -1,0 +1,285 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+
+	"github.com/alertprof/alertprof/handler"
+	"github.com/alertprof/alertprof/report"
+)
+
+// TestCaptureOnDemandMatchesAlert captures the same real Go process (the
+// demo target, leaking memory and goroutines) three ways: an alert through
+// the webhook of `alertprof serve`, POST /api/v1/captures on the same
+// server, and `alertprof capture` in its own process. The three reports
+// must have the same shape (and so must `alertprof capture --server`): the same profiles and artifacts, the same
+// headline up to its numbers, and the same culprits at the top of the
+// deterministic profiles (the heap leak, the goroutine leak).
+func TestCaptureOnDemandMatchesAlert(t *testing.T) {
+	work := t.TempDir()
+	const token = "on-demand-e2e-token-0123456789"
+
+	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
+	target.start(t)
+	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
+
+	apAddr := freeAddr(t)
+	store := filepath.Join(work, "artifacts")
+	cfgPath := filepath.Join(work, "alertprof.yaml")
+	writeFile(t, cfgPath, fmt.Sprintf(`listen: %s
+public_url: http://%s
+store:
+  local:
+    dir: %s
+capture:
+  mode: static
+  cpu_seconds: 2
+  profiles: [heap, goroutine, goroutines, cpu]
+`, apAddr, apAddr, store))
+	serve := startProc(t, "alertprof", binary, "serve", "--config", cfgPath)
+	serve.cmd.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
+	serve.start(t)
+	waitHTTP(t, "http://"+apAddr+"/readyz")
+	// Let the target leak for a while, as a real service would before
+	// anyone looks at it.
+	time.Sleep(3 * time.Second)
+
+	// 1. The alert.
+	alert := template.Alert{Status: "firing", StartsAt: time.Now(), Fingerprint: "ondemand-e2e",
+		Labels: template.KV{"alertname": "DemoLeak", "instance": targetAddr, "alertprof_kind": "default"}}
+	if err := postAlert(t.Context(), "http://"+apAddr+"/api/v1/alerts", token, "firing", alert); err != nil {
+		t.Fatal(err)
+	}
+	var fromAlert report.PodReport
+	waitUntil(t, 2*time.Minute, "the alert's incident.json has its pod", func() bool {
+		var ok bool
+		fromAlert, ok = alertRecordPod(t, store, "DemoLeak")
+		return ok
+	})
+
+	// 2. The API, on the same server.
+	api := "http://" + apAddr + "/api/v1/captures"
+	first := postCaptureRequest(t, api, token, fmt.Sprintf(`{"address":%q}`, targetAddr))
+	if first.State != handler.StateRunning || len(first.Targets) != 1 {
+		t.Fatalf("the 202 answer: %+v", first)
+	}
+	var names []string
+	for _, p := range first.Targets[0].Profiles {
+		names = append(names, fmt.Sprintf("%s/%d", p.Name, p.Seconds))
+	}
+	if want := []string{"heap/0", "goroutine/0", "goroutines/0", "cpu/2"}; !slices.Equal(names, want) {
+		t.Fatalf("the 202 answer shows profiles %v, want %v (name/window)", names, want)
+	}
+	var fromAPI handler.CaptureStatus
+	waitUntil(t, 2*time.Minute, "the capture on demand is done", func() bool {
+		fromAPI = getCaptureStatus(t, api+"/"+first.ID, token)
+		return fromAPI.State == handler.StateDone
+	})
+	if len(fromAPI.Pods) != 1 {
+		t.Fatalf("the API returned %d pod reports", len(fromAPI.Pods))
+	}
+	for _, p := range fromAPI.Pods[0].Profiles {
+		if served := httpGet(t, p.Link); p.Key == "" || len(served) != p.Bytes {
+			t.Fatalf("%s: link %s serves %d bytes, the report says %d", p.Name, p.Link, len(served), p.Bytes)
+		}
+	}
+
+	// 3. The command line, in its own process and its own artifact dir.
+	out := filepath.Join(work, "cli")
+	cli := exec.Command(binary, "capture", "--config", cfgPath, "--address", targetAddr, "--out", out, "--format", "json")
+	var stdout, stderr bytes.Buffer
+	cli.Stdout, cli.Stderr = &stdout, &stderr
+	if err := cli.Run(); err != nil {
+		t.Fatalf("alertprof capture: %v\n%s", err, stderr.String())
+	}
+	var fromCLI handler.CaptureStatus
+	if err := json.Unmarshal(stdout.Bytes(), &fromCLI); err != nil || len(fromCLI.Pods) != 1 {
+		t.Fatalf("alertprof capture --format json: %v\n%s", err, stdout.String())
+	}
+	for _, p := range fromCLI.Pods[0].Profiles {
+		if !strings.HasPrefix(p.Link, out) {
+			t.Fatalf("%s: the CLI links to %q, want a file under --out", p.Name, p.Link)
+		}
+		if fi, err := os.Stat(p.Link); err != nil || int(fi.Size()) != p.Bytes {
+			t.Fatalf("%s: %v (%d bytes in the report)", p.Name, err, p.Bytes)
+		}
+	}
+
+	// 4. The command line asking the running server.
+	remote := exec.Command(binary, "capture", "--server", "http://"+apAddr, "--address", targetAddr, "--format", "json")
+	remote.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
+	stdout.Reset()
+	stderr.Reset()
+	remote.Stdout, remote.Stderr = &stdout, &stderr
+	if err := remote.Run(); err != nil {
+		t.Fatalf("alertprof capture --server: %v\n%s", err, stderr.String())
+	}
+	var fromServer handler.CaptureStatus
+	if err := json.Unmarshal(stdout.Bytes(), &fromServer); err != nil || len(fromServer.Pods) != 1 {
+		t.Fatalf("alertprof capture --server --format json: %v\n%s", err, stdout.String())
+	}
+	noToken := exec.Command(binary, "capture", "--server", "http://"+apAddr, "--address", targetAddr)
+	noToken.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "ALERTPROF_WEBHOOK_TOKEN=") })
+	if msg, err := noToken.CombinedOutput(); err == nil || !strings.Contains(string(msg), "401") {
+		t.Fatalf("--server without the token: %v\n%s", err, msg)
+	}
+
+	want := reportShape(t, "alert", fromAlert)
+	t.Logf("report shape of all three paths:\n%s", want)
+	for name, pr := range map[string]report.PodReport{"API": fromAPI.Pods[0], "CLI": fromCLI.Pods[0], "CLI --server": fromServer.Pods[0]} {
+		if got := reportShape(t, name, pr); got != want {
+			t.Errorf("the %s report differs from the alert's:\n%s\nwant (alert):\n%s", name, got, want)
+		}
+	}
+}
+
+// TestCaptureCommandText: `alertprof capture` prints the report as the
+// console notifier prints an alert's, and shows a progress line on
+// stderr while the CPU window records.
+func TestCaptureCommandText(t *testing.T) {
+	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
+	target.start(t)
+	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
+	out := t.TempDir()
+	cli := exec.Command(binary, "capture", "--address", targetAddr, "--profiles", "heap,cpu", "--cpu-seconds", "8", "--out", out)
+	var stdout, stderr bytes.Buffer
+	cli.Stdout, cli.Stderr = &stdout, &stderr
+	if err := cli.Run(); err != nil {
+		t.Fatalf("alertprof capture: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	pod := "static/127.0.0.1-" + portOf(targetAddr)
+	for _, want := range []string{"--- " + pod + "  alert OnDemandCapture", "[heap] heap inuse_space: total", "[cpu] cpu cpu: total", "(*sessionCache).remember"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !regexp.MustCompile(`capturing cpu from ` + regexp.QuoteMeta(pod) + `: \d+s of 8s`).MatchString(stderr.String()) {
+		t.Errorf("no progress line on stderr:\n%s", stderr.String())
+	}
+	bad := exec.Command(binary, "capture", "--address", "10.1.2.3:6060", "--out", out)
+	msg, err := bad.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), "outside the allowed CIDRs") {
+		t.Fatalf("an address outside the allowed CIDRs: %v\n%s", err, msg)
+	}
+}
+
+// reportShape is what must agree between two reports of the same
+// process: everything but the numbers that change between two captures.
+func reportShape(t *testing.T, name string, pr report.PodReport) string {
+	t.Helper()
+	if pr.Problem != "" {
+		t.Fatalf("%s: problem %q", name, pr.Problem)
+	}
+	digits := regexp.MustCompile(`\d+(\.\d+)?\s*(%|[kMGT]?i?B|[mµn]?s)?`)
+	var b strings.Builder
+	fmt.Fprintf(&b, "target %s kind %s\nheadline %s\nsummary %s\n", pr.Target, pr.Kind, digits.ReplaceAllString(pr.Headline, "#"), path.Base(pr.SummaryKey))
+	for _, p := range pr.Profiles {
+		if p.Error != "" || p.Link == "" {
+			t.Fatalf("%s: profile %s: error %q, link %q", name, p.Name, p.Error, p.Link)
+		}
+		fmt.Fprintf(&b, "%s -> %s", p.Name, path.Base(p.Key))
+		switch {
+		case p.Name == "heap" && p.Summary != nil && len(p.Summary.Rows) > 0:
+			fmt.Fprintf(&b, " top %s", p.Summary.Rows[0].Function)
+		case p.Name == "goroutine" && p.Summary != nil:
+			fmt.Fprintf(&b, " culprit %s", leakCulprit(p.Summary.Rows, p.Summary.CumRows))
+		case p.Goroutines != nil && len(p.Goroutines.Groups) > 0:
+			g := p.Goroutines.Groups[0]
+			fmt.Fprintf(&b, " top group %s %s", g.State, g.Top)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// leakCulprit is the demo target's own function with the most goroutines.
+func leakCulprit(rows ...[]report.Row) string {
+	best := report.Row{}
+	for _, rs := range rows {
+		for _, r := range rs {
+			if strings.Contains(r.Function, "demotarget.") && r.Cum > best.Cum {
+				best = r
+			}
+		}
+	}
+	return best.Function
+}
+
+// alertRecordPod reads the pod report of alertname's incident from the
+// store's incident.json files.
+func alertRecordPod(t *testing.T, store, alertname string) (report.PodReport, bool) {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(store, "incidents", "*", "*", "*", "*", "incident.json"))
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		var rec struct {
+			Incident report.Incident    `json:"incident"`
+			Pods     []report.PodReport `json:"pods"`
+		}
+		if json.Unmarshal(b, &rec) == nil && rec.Incident.AlertName == alertname && len(rec.Pods) == 1 {
+			return rec.Pods[0], true
+		}
+	}
+	return report.PodReport{}, false
+}
+
+func postCaptureRequest(t *testing.T, url, token, body string) handler.CaptureStatus {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	return doCaptureRequest(t, req, http.StatusAccepted)
+}
+
+func getCaptureStatus(t *testing.T, url, token string) handler.CaptureStatus {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return doCaptureRequest(t, req, http.StatusOK)
+}
+
+func doCaptureRequest(t *testing.T, req *http.Request, code int) handler.CaptureStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(req.Context(), 30*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode != code {
+		t.Fatalf("%s %s: HTTP %d, want %d: %s", req.Method, req.URL, resp.StatusCode, code, b)
+	}
+	var st handler.CaptureStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return st
+}
