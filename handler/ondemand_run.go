@@ -81,9 +81,13 @@ func onDemandIncident(id string, req CaptureRequest, labels map[string]string, t
 		summary += ": " + req.Reason
 	}
 	var names []string
+	channel := ""
 	for _, t := range targets {
 		if len(names) < maxIncidentTargets {
 			names = append(names, t.Key())
+		}
+		if channel == "" {
+			channel = t.SlackChannel
 		}
 	}
 	return report.Incident{
@@ -95,6 +99,7 @@ func onDemandIncident(id string, req CaptureRequest, labels map[string]string, t
 		Labels:      copyKV(labels),
 		Annotations: map[string]string{"summary": summary},
 		Targets:     names,
+		Channel:     channel,
 		StartsAt:    now,
 		OpenedAt:    now,
 	}
