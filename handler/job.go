@@ -166,6 +166,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 		}
 	}
 	h.addGrowth(log, &pr, parsed)
+	addMemory(&pr, t)
 	pr.Headline = podHeadline(pr)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {

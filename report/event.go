@@ -50,6 +50,8 @@ type ProfileReport struct {
 	Summary  *Summary      `json:"summary,omitempty"`
 	// Goroutines groups a goroutine dump (goroutine?debug=2).
 	Goroutines *Goroutines `json:"goroutines,omitempty"`
+	// MemStats is the runtime's memory statistics (heap?debug=1).
+	MemStats *MemStats `json:"memstats,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`
@@ -78,6 +80,9 @@ type PodReport struct {
 	// Restart is the pod's restart context (restart counts, last
 	// termination, memory bounds, previous log); nil without restarts.
 	Restart *capture.Restart `json:"restart,omitempty"`
+	// Memory sets the runtime's memory statistics against the container's
+	// limit; nil when no memstats were captured.
+	Memory *MemoryReconciliation `json:"memory,omitempty"`
 }
 
 // EventKind says what happened to an incident.

@@ -41,6 +41,7 @@ func WritePod(w io.Writer, pr PodReport) error {
 		}
 		fmt.Fprintf(bw, "  %-10s %s\n", p.Name, p.Link)
 	}
+	writeMemory(bw, pr.Memory)
 	for _, p := range pr.Profiles {
 		switch {
 		case p.Summary != nil:
