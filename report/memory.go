@@ -186,8 +186,8 @@ func (m *MemoryReconciliation) verdict() (cause, text string) {
 		// runtime holds (idle heap, fragmentation, stacks, metadata) stays.
 		atGoal := sub(m.Held, s.HeapAlloc) + s.NextGC
 		if atGoal > uint64(m.Limit) {
-			return CauseHeapGoal, lead + fmt.Sprintf("no GOMEMLIMIT: the GC lets heap objects reach NextGC %s (%s) before it collects, and with the runtime's other %s that is %s, above the %s limit",
-				FormatBytes(s.NextGC), m.gogcText(), FormatBytes(sub(m.Held, s.HeapAlloc)), FormatBytes(atGoal), lim) + advice
+			return CauseHeapGoal, lead + fmt.Sprintf("no GOMEMLIMIT: with %s the GC lets heap objects reach NextGC %s before it collects; with the runtime's other %s that is %s, above the %s limit",
+				m.gogcText(), FormatBytes(s.NextGC), FormatBytes(sub(m.Held, s.HeapAlloc)), FormatBytes(atGoal), lim) + advice
 		}
 	}
 	if m.Limit > 0 && s.HeapAlloc*10 >= uint64(m.Limit)*7 {
@@ -221,7 +221,7 @@ func (m *MemoryReconciliation) gogcText() string {
 	if m.Bounds != nil && m.Bounds.GOGC != "" {
 		return "GOGC=" + m.Bounds.GOGC
 	}
-	return "GOGC=100, the default, lets the heap reach about twice what was live after the last GC"
+	return "GOGC=100 (the default, about twice what was live after the last GC)"
 }
 
 func pctOf(v uint64, limit int64) string {
