@@ -32,6 +32,7 @@ func TestKubernetes(t *testing.T) {
 	t.Run("unresolved instance gets no request", e.testNoRequestToUnresolvedInstance)
 	t.Run("RBAC is exactly what the job uses", e.testRBAC)
 	t.Run("client from a kubeconfig file", e.testKubeconfig)
+	t.Run("memory bounds and the OOM reconciliation", e.testMemoryBounds)
 }
 
 // testKubeconfig: the client set-up alertprof uses from a laptop — a

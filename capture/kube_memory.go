@@ -78,9 +78,13 @@ func envGoMemLimit(b *MemoryBounds, c *corev1.Container, e *corev1.EnvVar) {
 			b.GoMemLimitNote = err.Error()
 			return
 		}
-		b.GoMemLimit = n
-		if n == 0 {
+		switch n {
+		case math.MaxInt64:
 			b.GoMemLimitSource = "env (off)"
+		case 0:
+			b.GoMemLimitNote = "GOMEMLIMIT=0 leaves the GC no room: it runs nearly nonstop"
+		default:
+			b.GoMemLimit = n
 		}
 	case src.ResourceFieldRef != nil:
 		ref := src.ResourceFieldRef

@@ -36,11 +36,12 @@ type MemoryBounds struct {
 
 // ParseGoMemLimit parses a GOMEMLIMIT value the way the Go runtime does:
 // a non-negative number of bytes with an optional B, KiB, MiB, GiB or TiB
-// suffix, or "off" (or empty) for no limit, which returns 0. A value the
-// runtime rejects is an error; such a process dies at start.
+// suffix, or "off" (or empty) for no limit, which returns math.MaxInt64
+// as the runtime's own setting then reads. A value the runtime rejects is
+// an error; such a process dies at start.
 func ParseGoMemLimit(s string) (int64, error) {
 	if s == "" || s == "off" {
-		return 0, nil
+		return math.MaxInt64, nil
 	}
 	bad := func() (int64, error) {
 		return 0, fmt.Errorf("GOMEMLIMIT=%q is malformed (want bytes with an optional B, KiB, MiB, GiB or TiB suffix, or off); the Go runtime refuses to start with it", s)

@@ -144,6 +144,16 @@ func (m *MemoryReconciliation) verdict() (cause, text string) {
 		advice = "; set GOMEMLIMIT≈" + FormatBytes(uint64(m.Limit)/10*9) + " (90% of the limit) so the runtime collects and returns memory before the kernel kills it"
 	}
 
+	// A GOMEMLIMIT far below what the runtime holds is a setting error
+	// that overrides everything else.
+	if gml > 0 && uint64(gml) < m.Held/2 {
+		t := fmt.Sprintf("GOMEMLIMIT %s is far below the %s the Go runtime holds: the GC runs nearly nonstop (its CPU limiter caps it at half the CPU) and still cannot meet it",
+			FormatBytes(uint64(gml)), FormatBytes(m.Held))
+		if m.Bounds.GoMemLimitNote != "" {
+			t += " (" + m.Bounds.GoMemLimitNote + ")"
+		}
+		return CauseGoMemLimitLow, lead + t
+	}
 	// Everything the runtime ever mapped is at most Sys, so a peak RSS
 	// well above Sys is memory the Go runtime does not manage. The
 	// binary's own pages count in RSS too (tens of MiB for a large one),
@@ -153,14 +163,6 @@ func (m *MemoryReconciliation) verdict() (cause, text string) {
 			return CauseOutside, lead + fmt.Sprintf("peak RSS %s exceeds all memory the Go runtime has mapped (Sys %s): ~%s is outside the Go heap (cgo or C libraries, mmap'd files, the binary itself)",
 				FormatBytes(s.MaxRSS), FormatBytes(s.Sys), FormatBytes(out))
 		}
-	}
-	if gml > 0 && uint64(gml) < m.Held/2 {
-		t := fmt.Sprintf("GOMEMLIMIT %s is far below the %s the Go runtime holds: the GC runs nearly nonstop (its CPU limiter caps it at half the CPU) and still cannot meet it",
-			FormatBytes(uint64(gml)), FormatBytes(m.Held))
-		if m.Bounds.GoMemLimitNote != "" {
-			t += " (" + m.Bounds.GoMemLimitNote + ")"
-		}
-		return CauseGoMemLimitLow, lead + t
 	}
 	if m.HeapIdleHeld >= 16<<20 && m.HeapIdleHeld >= s.HeapAlloc {
 		what := "the Go runtime holds " + FormatBytes(m.Held) + m.ofLimit(m.Held) + " while heap objects are " + FormatBytes(s.HeapAlloc)
