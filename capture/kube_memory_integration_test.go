@@ -103,6 +103,9 @@ func (e *kubeEnv) testMemoryBounds(t *testing.T) {
 	p := &kubePipeline{h: h, rec: rec}
 	p.fireNamed(t, "KubePodOOMKilled", "oom-group", map[string]string{"namespace": "shop", "pod": "mem-a"})
 	pr := p.pods(t, 1)[0]
+	if pr.MemoryBounds == nil || *pr.MemoryBounds != want["mem-a"] {
+		t.Errorf("pod report memory bounds %+v, want %+v", pr.MemoryBounds, want["mem-a"])
+	}
 	m := pr.Memory
 	if m == nil {
 		t.Fatalf("no memory reconciliation; profiles %+v", pr.Profiles)

@@ -78,10 +78,10 @@ func (h *Handler) addGrowth(log *slog.Logger, pr *report.PodReport, parsed map[s
 
 // addMemory reconciles the runtime's memory statistics, when captured,
 // with the container's bounds and restart context.
-func addMemory(pr *report.PodReport, t capture.Target) {
+func addMemory(pr *report.PodReport) {
 	for _, p := range pr.Profiles {
 		if p.MemStats != nil {
-			pr.Memory = report.Reconcile(*p.MemStats, t.Memory, t.Restart)
+			pr.Memory = report.Reconcile(*p.MemStats, pr.MemoryBounds, pr.Restart)
 			return
 		}
 	}

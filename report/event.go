@@ -80,8 +80,11 @@ type PodReport struct {
 	// Restart is the pod's restart context (restart counts, last
 	// termination, memory bounds, previous log); nil without restarts.
 	Restart *capture.Restart `json:"restart,omitempty"`
-	// Memory sets the runtime's memory statistics against the container's
-	// limit; nil when no memstats were captured.
+	// MemoryBounds are the captured container's memory request, limit and
+	// GOMEMLIMIT; nil when not known (static targets).
+	MemoryBounds *capture.MemoryBounds `json:"memory_bounds,omitempty"`
+	// Memory sets the runtime's memory statistics against MemoryBounds;
+	// nil when no memstats were captured.
 	Memory *MemoryReconciliation `json:"memory,omitempty"`
 }
 
