@@ -72,9 +72,18 @@ type MemoryReconciliation struct {
 // no GOMEMLIMIT).
 const gcOffGoal = 1 << 62
 
-// Explains reports whether the verdict explains an OOM kill.
+// Explains reports whether the verdict explains an OOM kill. A
+// GOMEMLIMIT far too low is worth saying first but makes the GC work, it
+// does not fill the limit.
 func (m *MemoryReconciliation) Explains() bool {
-	return m != nil && m.OOMKilled && m.Cause != "" && m.Cause != CauseUnexplained
+	if m == nil || !m.OOMKilled {
+		return false
+	}
+	switch m.Cause {
+	case CauseRetained, CauseOutside, CauseHeapGoal, CauseGCOff, CauseGoMemLimitHigh, CauseNearLimit:
+		return true
+	}
+	return false
 }
 
 // Reconcile builds the reconciliation of ms with the container's bounds
@@ -169,8 +178,10 @@ func (m *MemoryReconciliation) verdict() (cause, text string) {
 		if lead != "" {
 			what = "heap objects are " + FormatBytes(s.HeapAlloc) + " but the Go runtime holds " + FormatBytes(m.Held) + m.ofLimit(m.Held)
 		}
+		// Fresh heap memory counts as released until it is used, so idle
+		// memory still held was in use when the heap was larger.
 		return CauseRetained, lead + what + ": " + FormatBytes(m.HeapIdleHeld) +
-			" is idle heap kept after a spike and not yet returned to the OS" + advice
+			" is idle heap left from when the heap was larger (a spike), not yet returned to the OS" + advice
 	}
 	if gml == 0 && s.NextGC >= gcOffGoal {
 		t := "the GC is off (GOGC=off) and there is no GOMEMLIMIT: the heap grows without bound"
@@ -184,12 +195,14 @@ func (m *MemoryReconciliation) verdict() (cause, text string) {
 			FormatBytes(uint64(gml)), lim, FormatBytes(uint64(m.Limit)/10*9))
 	}
 	if m.Limit > 0 && gml == 0 && s.NextGC < gcOffGoal {
-		// At the goal, the heap objects reach NextGC; the rest of what the
-		// runtime holds (idle heap, fragmentation, stacks, metadata) stays.
-		atGoal := sub(m.Held, s.HeapAlloc) + s.NextGC
+		// At the goal, the heap objects reach NextGC, growing first into
+		// the idle heap held; the rest (fragmentation of the spans in use,
+		// stacks, metadata) stays.
+		other := sub(m.Held, m.HeapIdleHeld+s.HeapAlloc)
+		atGoal := max(m.Held, s.NextGC+other)
 		if atGoal > uint64(m.Limit) {
 			return CauseHeapGoal, lead + fmt.Sprintf("no GOMEMLIMIT: with %s the GC lets heap objects reach NextGC %s before it collects; with the runtime's other %s that is %s, above the %s limit",
-				m.gogcText(), FormatBytes(s.NextGC), FormatBytes(sub(m.Held, s.HeapAlloc)), FormatBytes(atGoal), lim) + advice
+				m.gogcText(), FormatBytes(s.NextGC), FormatBytes(other), FormatBytes(atGoal), lim) + advice
 		}
 	}
 	if m.Limit > 0 && s.HeapAlloc*10 >= uint64(m.Limit)*7 {

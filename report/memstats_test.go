@@ -110,7 +110,7 @@ func TestSpikeLeavesRuntimeHolding(t *testing.T) {
 		t.Errorf("idle held %d, heap objects %d, held %d: want about 256 MiB idle over a small heap", m.HeapIdleHeld, m.HeapObjects, m.Held)
 	}
 	for _, want := range []string{"the Go runtime holds " + FormatBytes(m.Held), "while heap objects are " + FormatBytes(ms.HeapAlloc),
-		FormatBytes(m.HeapIdleHeld) + " is idle heap kept after a spike and not yet returned to the OS"} {
+		FormatBytes(m.HeapIdleHeld) + " is idle heap left from when the heap was larger (a spike), not yet returned to the OS"} {
 		if !strings.Contains(m.Verdict, want) {
 			t.Errorf("verdict %q does not say %q", m.Verdict, want)
 		}
