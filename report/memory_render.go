@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// memoryLines are the rows of the reconciliation: what the runtime holds,
-// part by part, with the share of the container limit when there is one.
+// memoryLines are the rows of the reconciliation, after a header: what the
+// runtime holds, part by part, with the share of the container limit when
+// there is one.
 func memoryLines(m *MemoryReconciliation) []string {
 	s := m.Stats
 	row := func(label string, v uint64, pct bool, note string) string {
@@ -19,6 +20,7 @@ func memoryLines(m *MemoryReconciliation) []string {
 		return strings.TrimRight(fmt.Sprintf("%-17s %9s %5s  %s", label, FormatBytes(v), p, note), " ")
 	}
 	lines := []string{
+		fmt.Sprintf("%-17s %9s %5s  %s", "", "bytes", "limit", "what it counts"),
 		row("heap objects", s.HeapAlloc, true, "HeapAlloc: live objects and garbage not yet swept"),
 		row("heap in use", s.HeapInuse, true, "HeapInuse: spans holding objects"),
 		row("heap idle, held", m.HeapIdleHeld, true, "HeapIdle-HeapReleased: reserved, unused, not returned to the OS"),
@@ -91,5 +93,5 @@ func memorySection(m *MemoryReconciliation) string {
 	for i := range lines {
 		lines[i] = escapeMrkdwn(lines[i])
 	}
-	return fitCode(clip(title, MaxTextLen/2), append([]string{"what               bytes  limit  meaning"}, lines...), "rows")
+	return fitCode(clip(title, MaxTextLen/2), lines, "rows")
 }
