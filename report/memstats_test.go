@@ -221,3 +221,25 @@ func TestParseMemStatsErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseMemStats: any text parses or fails cleanly, and whatever parses
+// reconciles and renders without panicking.
+func FuzzParseMemStats(f *testing.F) {
+	f.Add("heap profile: 1: 2 [3: 4] @ heap/1048576\n" + memStatsBlock)
+	f.Add("# runtime.MemStats\n# Sys = 1\n# HeapSys = 1\n# HeapReleased = 5\n# NextGC = 18446744073709551615\n# MaxRSS = 99999999999\n")
+	f.Add("# runtime.MemStats\n# Stack = 1 / \n")
+	f.Fuzz(func(t *testing.T, body string) {
+		ms, err := ParseMemStats(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		if ms.Sys == 0 || ms.HeapSys == 0 {
+			t.Fatalf("parsed without Sys or HeapSys: %+v", *ms)
+		}
+		m := Reconcile(*ms, limit512(0, ""), oomRestart("app"))
+		if m.Verdict == "" || !strings.HasPrefix(m.Verdict, "OOMKilled at limit 512Mi") {
+			t.Fatalf("verdict %q", m.Verdict)
+		}
+		_ = memorySection(m)
+	})
+}
