@@ -82,16 +82,40 @@ func writeMemory(w io.Writer, m *MemoryReconciliation) {
 	}
 }
 
-// memorySection is the reconciliation as Slack mrkdwn: the verdict, then
-// the rows in a code block.
+// memorySection is the reconciliation as Slack mrkdwn, compact: the
+// verdict, then the main rows (bytes and share of the limit) in a code
+// block; summary.txt has every row with what it counts.
 func memorySection(m *MemoryReconciliation) string {
 	title := "*memory*: " + escapeMrkdwn(m.Verdict)
 	if m.Termination != "" {
 		title += "\n_" + escapeMrkdwn(m.Termination) + "_"
 	}
-	lines := memoryLines(m)
-	for i := range lines {
-		lines[i] = escapeMrkdwn(lines[i])
+	s := m.Stats
+	row := func(label string, v uint64) string {
+		p := ""
+		if m.Limit > 0 {
+			p = pctOf(v, m.Limit)
+		}
+		return strings.TrimRight(fmt.Sprintf("%-17s %9s %5s", label, FormatBytes(v), p), " ")
+	}
+	lines := []string{
+		fmt.Sprintf("%-17s %9s %5s", "", "bytes", "limit"),
+		row("heap objects", s.HeapAlloc),
+		row("heap idle, held", m.HeapIdleHeld),
+		row("stacks+metadata", m.Stacks+m.Metadata),
+		row("runtime holds", m.Held),
+	}
+	if s.MaxRSS > 0 {
+		lines = append(lines, row("peak RSS", s.MaxRSS))
+	}
+	if s.NextGC < gcOffGoal {
+		lines = append(lines, row("next GC at", s.NextGC))
+	}
+	if b := m.Bounds; b != nil && b.GoMemLimit > 0 {
+		lines = append(lines, row("GOMEMLIMIT", uint64(b.GoMemLimit)))
+	}
+	if m.Limit > 0 {
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s", "container limit", escapeMrkdwn(m.Bounds.LimitText), "100%"))
 	}
 	return fitCode(clip(title, MaxTextLen/2), lines, "rows")
 }

@@ -79,6 +79,16 @@ func TestOOMKilledPodReport(t *testing.T) {
 	if b, _ := json.Marshal(msg.blocks[1]); !strings.Contains(string(b), "OOMKilled at limit 512Mi") {
 		t.Errorf("the memory verdict is not the block after the title: %s", b)
 	}
+	section := memorySection(m)
+	for _, w := range []string{"runtime holds     " + pad(FormatBytes(m.Held), 9) + " " + pad(pctOf(m.Held, 512*mib), 5) + "\n",
+		"container limit       512Mi  100%\n", "_container app last terminated OOMKilled"} {
+		if !strings.Contains(section, w) {
+			t.Errorf("slack memory section lacks %q:\n%s", w, section)
+		}
+	}
+	if len(section) > MaxTextLen {
+		t.Errorf("slack memory section is %d bytes", len(section))
+	}
 }
 
 func pad(s string, n int) string { return strings.Repeat(" ", max(0, n-len(s))) + s }
