@@ -17,9 +17,17 @@ import (
 // DefaultMaxBytes caps one profile body unless configured otherwise.
 const DefaultMaxBytes = 64 << 20
 
-// looksLikeGoroutineDump checks the start of a goroutine?debug=2 body.
-func looksLikeGoroutineDump(b []byte) bool {
-	return bytes.HasPrefix(bytes.TrimLeft(b[:min(len(b), 64)], " \r\n"), []byte("goroutine "))
+// looksLikeText checks the start of a text profile: a goroutine dump
+// (goroutine?debug=2) or a heap profile in text (heap?debug=1). It names
+// what it expected.
+func looksLikeText(p Profile, b []byte) (string, bool) {
+	start := bytes.TrimLeft(b[:min(len(b), 64)], " \r\n")
+	switch p.Endpoint {
+	case "heap", "allocs":
+		return "a heap profile in text form", bytes.HasPrefix(start, []byte("heap profile: "))
+	default:
+		return "a goroutine dump", bytes.HasPrefix(start, []byte("goroutine "))
+	}
 }
 
 // Result is the outcome of fetching one profile.
@@ -139,8 +147,8 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		return res
 	}
 	if p.Text() {
-		if !looksLikeGoroutineDump(data) {
-			res.Err = fetchErr(p, ReasonNotProfile, "the body is not a goroutine dump", nil)
+		if what, ok := looksLikeText(p, data); !ok {
+			res.Err = fetchErr(p, ReasonNotProfile, "the body is not "+what, nil)
 			return res
 		}
 		res.Data = data

@@ -15,12 +15,13 @@ var Kinds = []string{KindMemory, KindLatency, KindRestart, KindDefault}
 
 // DefaultPlans are the profiles captured for each kind of alert.
 var DefaultPlans = map[string][]string{
-	// Two heap snapshots a growth window apart show what grows.
-	KindMemory: {"heap", "heap-2", "allocs", "goroutines"},
+	// Two heap snapshots a growth window apart show what grows; memstats
+	// sets the runtime's memory against the container's limit.
+	KindMemory: {"heap", "heap-2", "allocs", "goroutines", "memstats"},
 	// Where time goes on CPU, and where goroutines wait when it does not.
 	KindLatency: {"cpu", "goroutines", "block", "mutex"},
 	// What the process was doing, and holding, before it restarts again.
-	KindRestart: {"goroutines", "heap"},
+	KindRestart: {"goroutines", "heap", "memstats"},
 	KindDefault: {"heap", "goroutine", "cpu"},
 }
 

@@ -33,6 +33,7 @@ func TestKubernetes(t *testing.T) {
 	t.Run("capture on demand by pod and by selector", e.testOnDemand)
 	t.Run("RBAC is exactly what the job uses", e.testRBAC)
 	t.Run("client from a kubeconfig file", e.testKubeconfig)
+	t.Run("memory bounds and the OOM reconciliation", e.testMemoryBounds)
 }
 
 // testKubeconfig: the client set-up alertprof uses from a laptop — a

@@ -85,10 +85,16 @@ func (e *kubeEnv) kubePipeline(t *testing.T, allowedCIDRs []string) *kubePipelin
 // by its labels, and waits for the incident to open.
 func (p *kubePipeline) fire(t *testing.T, group string, alerts ...map[string]string) {
 	t.Helper()
+	p.fireNamed(t, "HighMemory", group, alerts...)
+}
+
+// fireNamed is fire for alerts named alertname.
+func (p *kubePipeline) fireNamed(t *testing.T, alertname, group string, alerts ...map[string]string) {
+	t.Helper()
 	msg := webhook.Message{Data: &template.Data{Receiver: "alertprof", Status: "firing",
-		CommonLabels: template.KV{"alertname": "HighMemory"}}, Version: "4", GroupKey: group}
+		CommonLabels: template.KV{"alertname": alertname}}, Version: "4", GroupKey: group}
 	for i, l := range alerts {
-		l["alertname"] = "HighMemory"
+		l["alertname"] = alertname
 		msg.Alerts = append(msg.Alerts, template.Alert{Status: "firing", Labels: l, Fingerprint: fmt.Sprintf("%s-%d", group, i),
 			StartsAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)})
 	}

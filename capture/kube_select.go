@@ -11,7 +11,8 @@ import (
 // targets ranks pods and turns the first MaxPods into targets: the pod
 // named in the alert first, then capturable pods before skipped ones,
 // Running and Ready before merely Running, then by name so the choice is
-// stable. Pods with restarts get their restart context.
+// stable. Pods with restarts get their restart context; every pod gets
+// its container's memory bounds.
 func (k *Kube) targets(ctx context.Context, pods []corev1.Pod, named string) []Target {
 	type cand struct {
 		pod    *corev1.Pod
@@ -49,6 +50,7 @@ func (k *Kube) targets(ctx context.Context, pods []corev1.Pod, named string) []T
 	for _, c := range cands {
 		if k.namespaceDenied(c.pod.Namespace) == "" { // nothing more is read from a denied namespace
 			c.target.Restart = k.restartContext(ctx, c.pod)
+			c.target.Memory = memoryBounds(c.pod, c.target.Address)
 		}
 		out = append(out, c.target)
 	}

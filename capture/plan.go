@@ -71,7 +71,8 @@ func ProfileByName(name string, cpuSeconds int) (Profile, error) {
 
 // ProfileFor returns the fetch spec for a profile name: a pprof profile
 // (heap, allocs, goroutine, block, mutex, threadcreate, cpu), the goroutine
-// stacks as text ("goroutines", goroutine?debug=2), or the second heap
+// stacks as text ("goroutines", goroutine?debug=2), the runtime's memory
+// statistics ("memstats", heap?debug=1), or the second heap
 // snapshot ("heap-2", taken HeapGrowthWindow after the first).
 func ProfileFor(name string, s Settings) (Profile, error) {
 	switch name {
@@ -81,6 +82,9 @@ func ProfileFor(name string, s Settings) (Profile, error) {
 		return Profile{Name: "cpu", Endpoint: "profile", Seconds: clampCPUSeconds(s.CPUSeconds)}, nil
 	case "goroutines":
 		return Profile{Name: "goroutines", Endpoint: "goroutine", Debug: 2}, nil
+	case "memstats":
+		// The heap profile as text ends with the runtime's MemStats.
+		return Profile{Name: "memstats", Endpoint: "heap", Debug: 1}, nil
 	case "heap-2":
 		w := s.HeapGrowthWindow
 		if w <= 0 {
@@ -88,7 +92,7 @@ func ProfileFor(name string, s Settings) (Profile, error) {
 		}
 		return Profile{Name: "heap-2", Endpoint: "heap", Delay: w}, nil
 	default:
-		return Profile{}, fmt.Errorf("unknown profile %q (known: heap, heap-2, allocs, goroutine, goroutines, block, mutex, threadcreate, cpu)", name)
+		return Profile{}, fmt.Errorf("unknown profile %q (known: heap, heap-2, allocs, goroutine, goroutines, memstats, block, mutex, threadcreate, cpu)", name)
 	}
 }
 

@@ -30,6 +30,9 @@ type Target struct {
 	// Restart is the pod's restart context; nil when no container of the
 	// pod has restarted.
 	Restart *Restart
+	// Memory is the captured container's memory request, limit and
+	// GOMEMLIMIT; nil when not known (static targets).
+	Memory *MemoryBounds
 	// Owner and SlackChannel come from the pod's alertprof.io/owner and
 	// alertprof.io/slack-channel annotations; empty when not set.
 	Owner        string

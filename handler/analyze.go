@@ -30,6 +30,14 @@ func (h *Handler) analyze(log *slog.Logger, res capture.Result, out *report.Prof
 }
 
 func (h *Handler) analyzeNow(res capture.Result, out *report.ProfileReport) error {
+	if res.Profile.Text() && res.Profile.Endpoint == "heap" {
+		ms, err := report.ParseMemStats(bytes.NewReader(res.Data))
+		if err != nil {
+			return err
+		}
+		out.MemStats = ms
+		return nil
+	}
 	if res.Profile.Text() {
 		g, err := report.ParseGoroutines(bytes.NewReader(res.Data))
 		if err != nil {
@@ -68,10 +76,25 @@ func (h *Handler) addGrowth(log *slog.Logger, pr *report.PodReport, parsed map[s
 	}
 }
 
-// podHeadline is the pod's one sentence: from the heap growth when there
-// is one, else from the first profile of the plan that has a headline,
-// else from the goroutine groups.
+// addMemory reconciles the runtime's memory statistics, when captured,
+// with the container's bounds and restart context.
+func addMemory(pr *report.PodReport) {
+	for _, p := range pr.Profiles {
+		if p.MemStats != nil {
+			pr.Memory = report.Reconcile(*p.MemStats, pr.MemoryBounds, pr.Restart)
+			return
+		}
+	}
+}
+
+// podHeadline is the pod's one sentence: the memory verdict when it
+// explains an OOM kill, else from the heap growth when there is one, else
+// from the first profile of the plan that has a headline, else from the
+// goroutine groups.
 func podHeadline(pr report.PodReport) string {
+	if pr.Memory.Explains() {
+		return pr.Memory.Verdict
+	}
 	var sums []report.Summary
 	var g *report.Goroutines
 	for _, p := range pr.Profiles {

@@ -186,7 +186,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 		plan = j.plan
 	}
 	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), Kind: kind,
-		CapturedAt: h.deps.Now(), Restart: t.Restart, Owner: t.Owner}
+		CapturedAt: h.deps.Now(), Restart: t.Restart, MemoryBounds: t.Memory, Owner: t.Owner}
 	parsed := make(map[string]*profile.Profile)
 	for _, res := range h.deps.Capturer.Capture(ctx, t, plan) {
 		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))
@@ -195,6 +195,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 		}
 	}
 	h.addGrowth(log, &pr, parsed)
+	addMemory(&pr)
 	pr.Headline = podHeadline(pr)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {

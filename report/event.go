@@ -53,6 +53,8 @@ type ProfileReport struct {
 	Summary  *Summary      `json:"summary,omitempty"`
 	// Goroutines groups a goroutine dump (goroutine?debug=2).
 	Goroutines *Goroutines `json:"goroutines,omitempty"`
+	// MemStats is the runtime's memory statistics (heap?debug=1).
+	MemStats *MemStats `json:"memstats,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`
@@ -85,6 +87,12 @@ type PodReport struct {
 	// Restart is the pod's restart context (restart counts, last
 	// termination, memory bounds, previous log); nil without restarts.
 	Restart *capture.Restart `json:"restart,omitempty"`
+	// MemoryBounds are the captured container's memory request, limit and
+	// GOMEMLIMIT; nil when not known (static targets).
+	MemoryBounds *capture.MemoryBounds `json:"memory_bounds,omitempty"`
+	// Memory sets the runtime's memory statistics against MemoryBounds;
+	// nil when no memstats were captured.
+	Memory *MemoryReconciliation `json:"memory,omitempty"`
 }
 
 // EventKind says what happened to an incident.

@@ -130,6 +130,16 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 		head += " (" + escapeMrkdwn(pr.Kind) + ")"
 	}
 	msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(head), nil, nil))
+	room := slackMaxBlocks - 4 // the title, failures, links and the note on cuts
+	var memory slack.Block
+	if pr.Memory != nil {
+		memory = slack.NewSectionBlock(mrkdwn(memorySection(pr.Memory)), nil, nil)
+		room--
+	}
+	if pr.Memory.Explains() { // an OOM explained comes first
+		msg.blocks = append(msg.blocks, memory)
+		memory = nil
+	}
 
 	var links, failures []string
 	for _, p := range pr.Profiles {
@@ -161,14 +171,16 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 			g = p.Goroutines
 		}
 	}
-	// Room for the title, failures, links and the note on cuts.
-	analysis := Blocks(sums, g, slackMaxBlocks-4)
+	analysis := Blocks(sums, g, room)
 	for _, b := range analysis {
 		if blockMentionsCut(b) {
 			msg.truncated = true
 		}
 	}
 	msg.blocks = append(msg.blocks, analysis...)
+	if memory != nil {
+		msg.blocks = append(msg.blocks, memory)
+	}
 	if len(failures) > 0 {
 		msg.blocks = append(msg.blocks, slack.NewSectionBlock(mrkdwn(clip(":warning: "+strings.Join(failures, "\n"), slackMaxText)), nil, nil))
 	}

@@ -73,7 +73,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, dir string, cpuSeconds 
 	// A memory alert: two heap snapshots a short window apart show what
 	// grows; the CPU profile records during the same window.
 	cfg.Capture.HeapGrowthWindow = time.Duration(cpuSeconds) * time.Second
-	cfg.Capture.Plans = map[string][]string{capture.KindMemory: {"heap", "heap-2", "allocs", "goroutines", "cpu"}}
+	cfg.Capture.Plans = map[string][]string{capture.KindMemory: {"heap", "heap-2", "allocs", "goroutines", "memstats", "cpu"}}
 	cfg.Log.Level = "warn"
 	cfg.WebhookToken = randomToken()
 	if err := cfg.Validate(); err != nil {
@@ -103,7 +103,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, dir string, cpuSeconds 
 	}
 
 	alert := demoAlert(target)
-	step(stdout, "firing memory alert %s for instance %s (capture takes about %ds: heap twice %ds apart, allocs, goroutines, cpu)",
+	step(stdout, "firing memory alert %s for instance %s (capture takes about %ds: heap twice %ds apart, allocs, goroutines, memstats, cpu)",
 		alert.Labels["alertname"], target, cpuSeconds, cpuSeconds)
 	if err := postAlert(ctx, receiverURL, cfg.WebhookToken, "firing", alert); err != nil {
 		return err

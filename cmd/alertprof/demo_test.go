@@ -35,8 +35,8 @@ func TestDemo(t *testing.T) {
 	}
 
 	artifacts := regexp.MustCompile(`(?m)^\s+\d+\s+(/\S+)$`).FindAllStringSubmatch(out, -1)
-	if len(artifacts) < 7 {
-		t.Fatalf("want five profiles, the summary and the incident record listed, got %d:\n%s", len(artifacts), out)
+	if len(artifacts) < 8 {
+		t.Fatalf("want six profiles (memstats.txt among them), the summary and the incident record listed, got %d:\n%s", len(artifacts), out)
 	}
 	var profiles int
 	for _, m := range artifacts {
@@ -62,6 +62,13 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(out, "=> inuse heap grew") || !strings.Contains(out, "(*sessionCache).remember") {
 		t.Fatalf("no growth headline naming the leak:\n%s", out)
+	}
+	// The demo target has no container limit: the memory reconciliation
+	// still shows what the runtime holds, and says the limit is unknown.
+	if !regexp.MustCompile(`(?m)^\[memory\] the Go runtime holds \S+`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^  runtime holds +\S+ +Sys-HeapReleased`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^  container limit +unknown +not a Kubernetes pod$`).MatchString(out) || strings.Contains(out, "OOMKilled") {
+		t.Fatalf("no memory reconciliation without a limit:\n%s", out)
 	}
 	if !strings.Contains(out, "demotarget.waitForUpdate") {
 		t.Fatalf("the goroutine groups do not name the leaking goroutines:\n%s", out)

@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// memoryLines are the rows of the reconciliation, after a header: what the
+// runtime holds, part by part, with the share of the container limit when
+// there is one.
+func memoryLines(m *MemoryReconciliation) []string {
+	s := m.Stats
+	row := func(label string, v uint64, pct bool, note string) string {
+		p := ""
+		if pct && m.Limit > 0 {
+			p = pctOf(v, m.Limit)
+		}
+		return strings.TrimRight(fmt.Sprintf("%-17s %9s %5s  %s", label, FormatBytes(v), p, note), " ")
+	}
+	lines := []string{
+		fmt.Sprintf("%-17s %9s %5s  %s", "", "bytes", "limit", "what it counts"),
+		row("heap objects", s.HeapAlloc, true, "HeapAlloc: live objects and garbage not yet swept"),
+		row("heap in use", s.HeapInuse, true, "HeapInuse: spans holding objects"),
+		row("heap idle, held", m.HeapIdleHeld, true, "HeapIdle-HeapReleased: reserved, unused, not returned to the OS"),
+		row("heap released", m.HeapReleased, false, "HeapReleased: returned to the OS"),
+		row("stacks", m.Stacks, true, "StackSys"),
+		row("runtime metadata", m.Metadata, true, "MSpan+MCache+GCSys+BuckHash+Other"),
+		row("runtime holds", m.Held, true, "Sys-HeapReleased: what GOMEMLIMIT counts"),
+		row("runtime Sys", s.Sys, false, "everything the runtime has mapped"),
+	}
+	if s.MaxRSS > 0 {
+		lines = append(lines, row("peak RSS", s.MaxRSS, true, "MaxRSS of this process since it started"))
+	}
+	gc := fmt.Sprintf("NextGC: heap goal; %d GCs, GC CPU %s since start", s.NumGC, strconv.FormatFloat(s.GCCPUFraction*100, 'f', 1, 64)+"%")
+	if s.NextGC >= gcOffGoal {
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("%-17s %9s %5s  %s", "next GC at", "never", "", gc), " "))
+	} else {
+		lines = append(lines, row("next GC at", s.NextGC, true, gc))
+	}
+	b := m.Bounds
+	switch {
+	case b == nil:
+	case b.GoMemLimit > 0:
+		note := "GOMEMLIMIT from " + b.GoMemLimitSource
+		if b.GoMemLimitNote != "" {
+			note += "; " + b.GoMemLimitNote
+		}
+		lines = append(lines, row("GOMEMLIMIT", uint64(b.GoMemLimit), true, note))
+	case b.GoMemLimitSource != "":
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "GOMEMLIMIT", "?", "", strings.TrimSpace(b.GoMemLimitSource+"; "+b.GoMemLimitNote)))
+	default:
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "GOMEMLIMIT", "not set", "", "no GOMEMLIMIT in the container's env"))
+	}
+	switch {
+	case m.Limit > 0:
+		note := "container " + b.Container
+		if b.RequestText != "" {
+			note += ", request " + b.RequestText
+		}
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "container limit", b.LimitText, "100%", note))
+	case b != nil:
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "container limit", "none", "", "container "+b.Container+" has no memory limit"))
+	default:
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "container limit", "unknown", "", "not a Kubernetes pod"))
+	}
+	return lines
+}
+
+// writeMemory writes the reconciliation for the console and summary.txt.
+func writeMemory(w io.Writer, m *MemoryReconciliation) {
+	if m == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n[memory] %s\n", m.Verdict)
+	if m.Termination != "" {
+		fmt.Fprintf(w, "  %s\n", m.Termination)
+	}
+	for _, l := range memoryLines(m) {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
+
+// memorySection is the reconciliation as Slack mrkdwn, compact: the
+// verdict, then the main rows (bytes and share of the limit) in a code
+// block; summary.txt has every row with what it counts.
+func memorySection(m *MemoryReconciliation) string {
+	title := "*memory*: " + escapeMrkdwn(m.Verdict)
+	if m.Termination != "" {
+		title += "\n_" + escapeMrkdwn(m.Termination) + "_"
+	}
+	s := m.Stats
+	row := func(label string, v uint64) string {
+		p := ""
+		if m.Limit > 0 {
+			p = pctOf(v, m.Limit)
+		}
+		return strings.TrimRight(fmt.Sprintf("%-17s %9s %5s", label, FormatBytes(v), p), " ")
+	}
+	lines := []string{
+		fmt.Sprintf("%-17s %9s %5s", "", "bytes", "limit"),
+		row("heap objects", s.HeapAlloc),
+		row("heap idle, held", m.HeapIdleHeld),
+		row("stacks+metadata", m.Stacks+m.Metadata),
+		row("runtime holds", m.Held),
+	}
+	if s.MaxRSS > 0 {
+		lines = append(lines, row("peak RSS", s.MaxRSS))
+	}
+	if s.NextGC < gcOffGoal {
+		lines = append(lines, row("next GC at", s.NextGC))
+	}
+	if b := m.Bounds; b != nil && b.GoMemLimit > 0 {
+		lines = append(lines, row("GOMEMLIMIT", uint64(b.GoMemLimit)))
+	}
+	if m.Limit > 0 {
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s", "container limit", escapeMrkdwn(m.Bounds.LimitText), "100%"))
+	}
+	return fitCode(clip(title, MaxTextLen/2), lines, "rows")
+}
