@@ -39,6 +39,7 @@ fuzz ./handler/ FuzzDecodeMessage
 fuzz ./report/ FuzzSummarize
 fuzz ./report/ FuzzAnalyze
 fuzz ./report/ FuzzParseGoroutines
+fuzz ./report/ FuzzParseMemStats
 fuzz ./capture/ FuzzSanitizeKeyPart
 
 step "all tests passed"
