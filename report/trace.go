@@ -1,0 +1,317 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/exp/trace"
+)
+
+// The goroutine states of a trace summary, in the order they are shown.
+const (
+	TraceRunning  = "running"
+	TraceRunnable = "runnable"
+	TraceSyscall  = "syscall"
+	TraceNetwork  = "network wait"
+	TraceSync     = "sync block"
+	TraceGCAssist = "GC assist"
+	TraceWaiting  = "other wait"
+)
+
+// traceStates are the states that make up goroutine time, by category.
+var traceStates = [...]string{TraceRunning, TraceRunnable, TraceSyscall, TraceNetwork, TraceSync, TraceGCAssist, TraceWaiting}
+
+// The categories a goroutine's time falls in: the states above, then two
+// that are set apart from the split.
+const (
+	catRunning = iota
+	catRunnable
+	catSyscall
+	catNetwork
+	catSync
+	catGCAssist
+	catWaiting
+	// catIdle is a wait for the service's own clients: accepting
+	// connections, reading the next request on a kept-alive connection,
+	// watching a request's connection for the client going away.
+	catIdle
+	// catRuntime is the time of the runtime's own goroutines (GC workers,
+	// the sweeper, the finalizer goroutine, ...).
+	catRuntime
+	numCats
+)
+
+// traceMagic starts every Go execution trace ("go 1.26 trace\x00...").
+var traceMagic = []byte("go 1.")
+
+// LooksLikeTrace reports whether b starts like a Go execution trace.
+func LooksLikeTrace(b []byte) bool {
+	if !bytes.HasPrefix(b, traceMagic) {
+		return false
+	}
+	head := b[len(traceMagic):min(len(b), 16)]
+	i := bytes.IndexByte(head, ' ')
+	return i > 0 && bytes.HasPrefix(head[i:], []byte(" trace\x00"))
+}
+
+// TraceSummary is where goroutine time went in an execution trace: the
+// time of every goroutine, split by state, and the stacks that waited
+// longest on the network and on synchronisation.
+//
+// Goroutine time counts each goroutine from the start of the window, or
+// its creation, to the end, or its exit. A goroutine blocked for the whole
+// window counts the whole window in the state it was blocked in: a request
+// stuck on a backend that never answers is the worst latency there is. The
+// state of a goroutine already blocked when the trace starts comes from
+// its stack, since the trace records no reason for it. Two kinds of time
+// are set apart and not in the split: waits for the service's own clients
+// (accept loops, idle kept-alive connections, net/http's watch on a
+// request's connection), which say nothing about why requests are slow,
+// and the runtime's own goroutines.
+type TraceSummary struct {
+	// Window is the span of the trace.
+	Window time.Duration `json:"window_ns"`
+	// Goroutines is how many goroutines the split counts.
+	Goroutines int `json:"goroutines"`
+	// Total is the goroutine time of the split: the sum of States.
+	Total time.Duration `json:"total_ns"`
+	// States is goroutine time by state, in a fixed order, zero states
+	// included.
+	States []TraceState `json:"states"`
+	// Idle is time spent waiting for the service's own clients, by
+	// IdleGoroutines goroutines; Runtime is the time of RuntimeGoroutines
+	// runtime goroutines. Neither is part of Total.
+	Idle              time.Duration `json:"idle_ns"`
+	IdleGoroutines    int           `json:"idle_goroutines"`
+	Runtime           time.Duration `json:"runtime_ns"`
+	RuntimeGoroutines int           `json:"runtime_goroutines"`
+	// Network and Sync are the stacks that waited longest on the network
+	// and on synchronisation (mutexes, channels, select, conditions,
+	// WaitGroups), longest first.
+	Network []TraceStack `json:"network,omitempty"`
+	Sync    []TraceStack `json:"sync,omitempty"`
+	// Dominant is the state with the most goroutine time; empty when the
+	// trace holds no goroutine time.
+	Dominant string `json:"dominant,omitempty"`
+	// Culprit is the function the headline blames: the caller with the
+	// most time in the dominant wait; empty unless that is a network wait
+	// or a sync block.
+	Culprit string `json:"culprit,omitempty"`
+	// Headline is the sentence, e.g. "network wait 78% of goroutine time,
+	// mostly in main.callBackend (12 goroutines, 9.1s)".
+	Headline string `json:"headline,omitempty"`
+	// Events is how many events the trace held.
+	Events int `json:"events"`
+}
+
+// TraceState is the goroutine time spent in one state.
+type TraceState struct {
+	State      string        `json:"state"`
+	Time       time.Duration `json:"time_ns"`
+	Pct        float64       `json:"pct"`
+	Goroutines int           `json:"goroutines"`
+}
+
+// TraceStack is the time goroutines spent blocked at one stack.
+type TraceStack struct {
+	// Caller is the function that made the call that blocked: the
+	// innermost frame outside the runtime and the standard library (so
+	// main.callBackend, not net.(*conn).Read), else the innermost outside
+	// the runtime's and the standard library's plumbing.
+	Caller string `json:"caller"`
+	// Reason is how the goroutines blocked: "network", "chan receive",
+	// "select", "sync", ...
+	Reason string `json:"reason"`
+	// Frames are the stack's functions, innermost first, as pprof lists
+	// them.
+	Frames     []string      `json:"frames"`
+	Time       time.Duration `json:"time_ns"`
+	Pct        float64       `json:"pct"`
+	Goroutines int           `json:"goroutines"`
+}
+
+// TraceOptions tune SummarizeTrace.
+type TraceOptions struct {
+	// Top is how many stacks to keep per table; 0 means 10.
+	Top int
+}
+
+// ErrNotTrace says the input is not a Go execution trace.
+var ErrNotTrace = errors.New("not a Go execution trace (no \"go 1.N trace\" header)")
+
+// SummarizeTrace reads a Go execution trace (as /debug/pprof/trace serves
+// it) from r as a stream and summarises where goroutine time went. Its
+// memory grows with the goroutines and distinct stacks of the trace, not
+// with its length.
+func SummarizeTrace(r io.Reader, opt TraceOptions) (*TraceSummary, error) {
+	br := &peekReader{r: r}
+	head, err := br.peek(16)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read trace: %w", err)
+	}
+	if !LooksLikeTrace(head) {
+		return nil, ErrNotTrace
+	}
+	tr, err := trace.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("read trace header: %w", err)
+	}
+	a := newTraceAcc()
+	for {
+		ev, err := tr.ReadEvent()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read trace after %d events: %w", a.events, err)
+		}
+		a.event(ev)
+	}
+	return a.summary(opt), nil
+}
+
+// peekReader lets SummarizeTrace look at the header before handing the
+// whole stream to the trace reader.
+type peekReader struct {
+	r    io.Reader
+	head []byte
+}
+
+func (p *peekReader) peek(n int) ([]byte, error) {
+	buf := make([]byte, n)
+	m, err := io.ReadFull(p.r, buf)
+	p.head = buf[:m]
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	return p.head, err
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// summary turns the accumulated time into the report.
+func (a *traceAcc) summary(opt TraceOptions) *TraceSummary {
+	top := opt.Top
+	if top <= 0 {
+		top = 10
+	}
+	a.finish()
+	s := &TraceSummary{Events: a.events}
+	if a.started {
+		s.Window = a.last.Sub(a.first)
+	}
+	for cat, name := range traceStates {
+		s.Total += a.total[cat]
+		s.States = append(s.States, TraceState{State: name, Time: a.total[cat], Goroutines: a.gcount[cat]})
+	}
+	best := -1
+	for i := range s.States {
+		s.States[i].Pct = percent(int64(s.States[i].Time), int64(s.Total))
+		if s.States[i].Time > 0 && (best < 0 || s.States[i].Time > s.States[best].Time) {
+			best = i
+		}
+	}
+	s.Idle, s.IdleGoroutines = a.total[catIdle], a.gcount[catIdle]
+	s.Runtime, s.RuntimeGoroutines = a.total[catRuntime], a.gcount[catRuntime]
+	s.Goroutines = a.counted
+	s.Network = a.topStacks(catNetwork, top, s.Total)
+	s.Sync = a.topStacks(catSync, top, s.Total)
+	if best >= 0 {
+		st := s.States[best]
+		s.Dominant = st.State
+		s.Headline = fmt.Sprintf("%s %s of goroutine time", st.State, formatPercent(st.Pct))
+		var stacks []TraceStack
+		switch best {
+		case catNetwork:
+			stacks = s.Network
+		case catSync:
+			stacks = s.Sync
+		}
+		if c, ok := a.topCaller(best); ok && stacks != nil {
+			s.Culprit = c.caller
+			s.Headline += fmt.Sprintf(", mostly in %s (%s, %s)", c.caller,
+				plural(len(c.gs), "goroutine"), FormatValue(int64(c.time), "nanoseconds"))
+		}
+	}
+	return s
+}
+
+// topStacks lists the stacks of category cat, longest first.
+func (a *traceAcc) topStacks(cat, top int, total time.Duration) []TraceStack {
+	var out []TraceStack
+	for _, st := range a.stacks {
+		if st.time == 0 || st.cat != cat {
+			continue
+		}
+		out = append(out, TraceStack{
+			Caller: st.caller, Reason: st.reason, Frames: st.frames, Time: st.time,
+			Pct: percent(int64(st.time), int64(total)), Goroutines: len(st.gs),
+		})
+	}
+	slices.SortFunc(out, func(x, y TraceStack) int {
+		if c := cmp.Compare(y.Time, x.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(strings.Join(x.Frames, "\n"), strings.Join(y.Frames, "\n"))
+	})
+	if len(out) > top {
+		out = out[:top]
+	}
+	return out
+}
+
+type callerTime struct {
+	caller string
+	time   time.Duration
+	gs     map[trace.GoID]struct{}
+}
+
+// topCaller is the caller with the most time in category cat, summed over
+// its stacks, and the goroutines that spent it.
+func (a *traceAcc) topCaller(cat int) (callerTime, bool) {
+	by := make(map[string]*callerTime)
+	for _, st := range a.stacks {
+		if st.cat != cat || st.time == 0 {
+			continue
+		}
+		c := by[st.caller]
+		if c == nil {
+			c = &callerTime{caller: st.caller, gs: make(map[trace.GoID]struct{})}
+			by[st.caller] = c
+		}
+		c.time += st.time
+		for g := range st.gs {
+			c.gs[g] = struct{}{}
+		}
+	}
+	var best *callerTime
+	for _, c := range by {
+		if best == nil || c.time > best.time || c.time == best.time && c.caller < best.caller {
+			best = c
+		}
+	}
+	if best == nil {
+		return callerTime{}, false
+	}
+	return *best, true
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
