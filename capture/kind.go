@@ -17,8 +17,9 @@ var Kinds = []string{KindMemory, KindLatency, KindRestart, KindDefault}
 var DefaultPlans = map[string][]string{
 	// Two heap snapshots a growth window apart show what grows.
 	KindMemory: {"heap", "heap-2", "allocs", "goroutines"},
-	// Where time goes on CPU, and where goroutines wait when it does not.
-	KindLatency: {"cpu", "goroutines", "block", "mutex"},
+	// Where time goes on CPU, and where goroutines wait when it does not;
+	// the execution trace splits request time by state.
+	KindLatency: {"cpu", "goroutines", "block", "mutex", "trace"},
 	// What the process was doing, and holding, before it restarts again.
 	KindRestart: {"goroutines", "heap"},
 	KindDefault: {"heap", "goroutine", "cpu"},

@@ -23,7 +23,7 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Listen != ":9095" || cfg.Capture.CPUSeconds != 10 || cfg.Capture.MaxProfileBytes != 64<<20 || cfg.Report.Top != 10 {
+		if cfg.Listen != ":9095" || cfg.Capture.CPUSeconds != 10 || cfg.Capture.TraceSeconds != 5 || cfg.Capture.MaxProfileBytes != 64<<20 || cfg.Report.Top != 10 {
 			t.Fatalf("defaults: %+v", cfg)
 		}
 		if cfg.WebhookToken != "tok" {
@@ -48,6 +48,8 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown key", "capture:\n  cpu_secnds: 5\n", "cpu_secnds"},
 		{"unknown top-level key", "slack_token: x\n", "slack_token"},
 		{"cpu window over the cap", "capture:\n  cpu_seconds: 120\n", "cpu_seconds"},
+		{"trace window over the cap", "capture:\n  trace_seconds: 61\n", "trace_seconds"},
+		{"trace window zero", "capture:\n  trace_seconds: 0\n", "trace_seconds"},
 		{"unknown profile", "capture:\n  profiles: [heap, hep]\n", `"hep"`},
 		{"bad cidr", "capture:\n  static:\n    allowed_cidrs: [10.0.0.0/33]\n", "10.0.0.0/33"},
 		{"wrong type", "report:\n  top: ten\n", "ten"},
