@@ -50,6 +50,8 @@ type ProfileReport struct {
 	Summary  *Summary      `json:"summary,omitempty"`
 	// Goroutines groups a goroutine dump (goroutine?debug=2).
 	Goroutines *Goroutines `json:"goroutines,omitempty"`
+	// Trace summarizes an execution trace (/debug/pprof/trace).
+	Trace *TraceSummary `json:"trace,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`

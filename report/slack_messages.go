@@ -149,6 +149,7 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 	}
 	var sums []Summary
 	var g *Goroutines
+	var tr *TraceSummary
 	for _, p := range pr.Profiles {
 		if p.Summary != nil {
 			sums = append(sums, *p.Summary)
@@ -156,9 +157,12 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 		if g == nil && p.Goroutines != nil {
 			g = p.Goroutines
 		}
+		if tr == nil && p.Trace != nil {
+			tr = p.Trace
+		}
 	}
 	// Room for the title, failures, links and the note on cuts.
-	analysis := Blocks(sums, g, slackMaxBlocks-4)
+	analysis := TraceBlocks(sums, g, tr, TraceLeads(pr.Kind, tr), slackMaxBlocks-4)
 	for _, b := range analysis {
 		if blockMentionsCut(b) {
 			msg.truncated = true

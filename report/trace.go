@@ -106,6 +106,11 @@ type TraceSummary struct {
 	// Headline is the sentence, e.g. "network wait 78% of goroutine time,
 	// mostly in main.callBackend (12 goroutines, 9.1s)".
 	Headline string `json:"headline,omitempty"`
+	// Procs is how many Ps (GOMAXPROCS) the trace shows; CPUBusy is the
+	// running goroutine time (GC assists included) as a percentage of
+	// Window × Procs.
+	Procs   int     `json:"procs"`
+	CPUBusy float64 `json:"cpu_busy_pct"`
 	// Events is how many events the trace held.
 	Events int `json:"events"`
 }
@@ -227,6 +232,11 @@ func (a *traceAcc) summary(opt TraceOptions) *TraceSummary {
 	s.Idle, s.IdleGoroutines = a.total[catIdle], a.gcount[catIdle]
 	s.Runtime, s.RuntimeGoroutines = a.total[catRuntime], a.gcount[catRuntime]
 	s.Goroutines = a.counted
+	s.Procs = len(a.procs)
+	if s.Procs > 0 && s.Window > 0 {
+		busy := a.total[catRunning] + a.total[catGCAssist]
+		s.CPUBusy = 100 * float64(busy) / (float64(s.Window) * float64(s.Procs))
+	}
 	s.Network = a.topStacks(catNetwork, top, s.Total)
 	s.Sync = a.topStacks(catSync, top, s.Total)
 	if best >= 0 {

@@ -11,6 +11,9 @@ import (
 // dropped, as they rarely tell stacks apart.
 const maxTraceFrames = 32
 
+// maxTraceProcs bounds the Ps counted; no machine has more.
+const maxTraceProcs = 1 << 16
+
 // traceAcc accumulates goroutine time while a trace streams by.
 type traceAcc struct {
 	events      int
@@ -23,6 +26,8 @@ type traceAcc struct {
 	// that old generations' tables can be freed.
 	stacks  map[string]*traceStackAcc
 	byStack map[trace.Stack]*stackInfo
+
+	procs map[trace.ProcID]struct{}
 
 	total   [numCats]time.Duration
 	gcount  [numCats]int
@@ -67,6 +72,7 @@ func newTraceAcc() *traceAcc {
 		gs:      make(map[trace.GoID]*goTime),
 		stacks:  make(map[string]*traceStackAcc),
 		byStack: make(map[trace.Stack]*stackInfo),
+		procs:   make(map[trace.ProcID]struct{}),
 	}
 }
 
@@ -83,8 +89,14 @@ func (a *traceAcc) event(ev trace.Event) {
 		clear(a.byStack)
 	case trace.EventStateTransition:
 		st := ev.StateTransition()
-		if st.Resource.Kind == trace.ResourceGoroutine {
+		switch st.Resource.Kind {
+		case trace.ResourceGoroutine:
 			a.transition(now, st)
+		case trace.ResourceProc:
+			// Every P shows up in a status event: they count GOMAXPROCS.
+			if len(a.procs) < maxTraceProcs {
+				a.procs[st.Resource.Proc()] = struct{}{}
+			}
 		}
 	case trace.EventRangeBegin, trace.EventRangeActive, trace.EventRangeEnd:
 		r := ev.Range()
