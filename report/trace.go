@@ -156,15 +156,18 @@ var ErrNotTrace = errors.New("not a Go execution trace (no \"go 1.N trace\" head
 // with its length.
 func SummarizeTrace(r io.Reader, opt TraceOptions) (*TraceSummary, error) {
 	br := &peekReader{r: r}
-	head, err := br.peek(16)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read trace: %w", err)
+	head := br.peek(16)
+	if br.err != nil {
+		return nil, fmt.Errorf("read trace: %w", br.err)
 	}
 	if !LooksLikeTrace(head) {
 		return nil, ErrNotTrace
 	}
 	tr, err := trace.NewReader(br)
 	if err != nil {
+		if br.err != nil {
+			return nil, fmt.Errorf("read trace header: %w", br.err)
+		}
 		return nil, fmt.Errorf("read trace header: %w", err)
 	}
 	a := newTraceAcc()
@@ -174,6 +177,11 @@ func SummarizeTrace(r io.Reader, opt TraceOptions) (*TraceSummary, error) {
 			break
 		}
 		if err != nil {
+			if br.err != nil {
+				// The trace reader reports a failed read as a short
+				// batch; the cause is the reader's.
+				err = br.err
+			}
 			return nil, fmt.Errorf("read trace after %d events: %w", a.events, err)
 		}
 		a.event(ev)
@@ -182,20 +190,23 @@ func SummarizeTrace(r io.Reader, opt TraceOptions) (*TraceSummary, error) {
 }
 
 // peekReader lets SummarizeTrace look at the header before handing the
-// whole stream to the trace reader.
+// whole stream to the trace reader, and keeps the first read error other
+// than io.EOF.
 type peekReader struct {
 	r    io.Reader
 	head []byte
+	err  error
 }
 
-func (p *peekReader) peek(n int) ([]byte, error) {
+// peek reads up to n bytes ahead; they are read again by Read.
+func (p *peekReader) peek(n int) []byte {
 	buf := make([]byte, n)
 	m, err := io.ReadFull(p.r, buf)
 	p.head = buf[:m]
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = io.EOF
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		p.err = err
 	}
-	return p.head, err
+	return slices.Clone(p.head)
 }
 
 func (p *peekReader) Read(b []byte) (int, error) {
@@ -204,7 +215,11 @@ func (p *peekReader) Read(b []byte) (int, error) {
 		p.head = p.head[n:]
 		return n, nil
 	}
-	return p.r.Read(b)
+	n, err := p.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) && p.err == nil {
+		p.err = err
+	}
+	return n, err
 }
 
 // summary turns the accumulated time into the report.
