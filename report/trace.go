@@ -41,6 +41,10 @@ const (
 	// connections, reading the next request on a kept-alive connection,
 	// watching a request's connection for the client going away.
 	catIdle
+	// catUnknown is the start of a wait that began before the trace: a
+	// goroutine first seen when it wakes comes with neither a reason nor
+	// a stack.
+	catUnknown
 	// catRuntime is the time of the runtime's own goroutines (GC workers,
 	// the sweeper, the finalizer goroutine, ...).
 	catRuntime
@@ -69,11 +73,13 @@ func LooksLikeTrace(b []byte) bool {
 // window counts the whole window in the state it was blocked in: a request
 // stuck on a backend that never answers is the worst latency there is. The
 // state of a goroutine already blocked when the trace starts comes from
-// its stack, since the trace records no reason for it. Two kinds of time
-// are set apart and not in the split: waits for the service's own clients
-// (accept loops, idle kept-alive connections, net/http's watch on a
-// request's connection), which say nothing about why requests are slow,
-// and the runtime's own goroutines.
+// its stack, since the trace records no reason for it. Three kinds of
+// time are set apart and not in the split: waits for the service's own
+// clients (accept loops, idle kept-alive connections, net/http's watch on
+// a request's connection), which say nothing about why requests are slow;
+// the part before its first wake-up of a wait that began before the trace,
+// when the trace gives neither its reason nor its stack (it does so for a
+// goroutine first seen as it wakes); and the runtime's own goroutines.
 type TraceSummary struct {
 	// Window is the span of the trace.
 	Window time.Duration `json:"window_ns"`
@@ -87,8 +93,13 @@ type TraceSummary struct {
 	// Idle is time spent waiting for the service's own clients, by
 	// IdleGoroutines goroutines; Runtime is the time of RuntimeGoroutines
 	// runtime goroutines. Neither is part of Total.
-	Idle              time.Duration `json:"idle_ns"`
-	IdleGoroutines    int           `json:"idle_goroutines"`
+	Idle           time.Duration `json:"idle_ns"`
+	IdleGoroutines int           `json:"idle_goroutines"`
+	// Unknown is the time of waits that began before the trace and whose
+	// reason it does not record, by UnknownGoroutines goroutines; not
+	// part of Total.
+	Unknown           time.Duration `json:"unknown_wait_ns"`
+	UnknownGoroutines int           `json:"unknown_goroutines"`
 	Runtime           time.Duration `json:"runtime_ns"`
 	RuntimeGoroutines int           `json:"runtime_goroutines"`
 	// Network and Sync are the stacks that waited longest on the network
@@ -245,6 +256,7 @@ func (a *traceAcc) summary(opt TraceOptions) *TraceSummary {
 		}
 	}
 	s.Idle, s.IdleGoroutines = a.total[catIdle], a.gcount[catIdle]
+	s.Unknown, s.UnknownGoroutines = a.total[catUnknown], a.gcount[catUnknown]
 	s.Runtime, s.RuntimeGoroutines = a.total[catRuntime], a.gcount[catRuntime]
 	s.Goroutines = a.counted
 	s.Procs = len(a.procs)

@@ -157,6 +157,9 @@ func (a *traceAcc) transition(now trace.Time, st trace.StateTransition) {
 		reason = info.inferred
 	}
 	g.cat = category(g, reason)
+	if to == trace.GoWaiting && reason == "" && info == nil && from == trace.GoUndetermined {
+		g.cat = catUnknown
+	}
 	if to == trace.GoWaiting && info != nil {
 		if g.cat == catSync && info.network {
 			g.cat = catNetwork

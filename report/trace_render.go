@@ -37,9 +37,9 @@ func WriteTrace(w io.Writer, t *TraceSummary) error {
 	for _, st := range t.States {
 		fmt.Fprintf(bw, "%10s %7s %10d  %s\n", fmtDur(st.Time), formatPercent(st.Pct), st.Goroutines, st.State)
 	}
-	if t.Idle > 0 || t.Runtime > 0 {
-		fmt.Fprintf(bw, "not counted: %s waiting for clients (%s: accept, idle keep-alive, request watch), %s in the runtime's own goroutines (%d)\n",
-			fmtDur(t.Idle), plural(t.IdleGoroutines, "goroutine"), fmtDur(t.Runtime), t.RuntimeGoroutines)
+	if t.Idle > 0 || t.Unknown > 0 || t.Runtime > 0 {
+		fmt.Fprintf(bw, "not counted: %s waiting for clients (%s: accept, idle keep-alive, request watch); %s of waits begun before the trace, which does not record why (%s); %s in the runtime's own goroutines (%d)\n",
+			fmtDur(t.Idle), plural(t.IdleGoroutines, "goroutine"), fmtDur(t.Unknown), plural(t.UnknownGoroutines, "goroutine"), fmtDur(t.Runtime), t.RuntimeGoroutines)
 	}
 	writeTraceStacks(bw, "network wait", t.Network)
 	writeTraceStacks(bw, "sync block", t.Sync)
