@@ -54,6 +54,26 @@ const (
 // traceMagic starts every Go execution trace ("go 1.26 trace\x00...").
 var traceMagic = []byte("go 1.")
 
+// minTraceMinor is the oldest Go release whose traces are read: Go 1.22
+// brought the format that streams.
+const minTraceMinor = 22
+
+// traceMinor is the Go minor version in a trace header, -1 if unreadable.
+func traceMinor(head []byte) int {
+	rest := head[len(traceMagic):]
+	n := 0
+	for i, c := range rest {
+		if c == ' ' && i > 0 {
+			return n
+		}
+		if c < '0' || c > '9' || n > 1000 {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return -1
+}
+
 // LooksLikeTrace reports whether b starts like a Go execution trace.
 func LooksLikeTrace(b []byte) bool {
 	if !bytes.HasPrefix(b, traceMagic) {
@@ -164,8 +184,15 @@ var ErrNotTrace = errors.New("not a Go execution trace (no \"go 1.N trace\" head
 // SummarizeTrace reads a Go execution trace (as /debug/pprof/trace serves
 // it) from r as a stream and summarises where goroutine time went. Its
 // memory grows with the goroutines and distinct stacks of the trace, not
-// with its length.
-func SummarizeTrace(r io.Reader, opt TraceOptions) (*TraceSummary, error) {
+// with its length. A malformed trace is an error, never a panic.
+func SummarizeTrace(r io.Reader, opt TraceOptions) (s *TraceSummary, err error) {
+	defer func() {
+		// The trace reader trusts some of what it has validated; a
+		// corrupt trace must not take the receiver down.
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("read trace: malformed trace: %v", p)
+		}
+	}()
 	br := &peekReader{r: r}
 	head := br.peek(16)
 	if br.err != nil {
@@ -173,6 +200,11 @@ func SummarizeTrace(r io.Reader, opt TraceOptions) (*TraceSummary, error) {
 	}
 	if !LooksLikeTrace(head) {
 		return nil, ErrNotTrace
+	}
+	if minor := traceMinor(head); minor < minTraceMinor {
+		// Older traces use another format, which the reader can only
+		// parse whole in memory.
+		return nil, fmt.Errorf("read trace: traces of Go 1.%d are not supported (Go 1.%d or later)", minor, minTraceMinor)
 	}
 	tr, err := trace.NewReader(br)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,14 @@ func buildSlowPeer(t *testing.T) string {
 // address of its pprof server; the program stops when the test ends.
 func startSlowPeer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
+	addr, _ := startSlowPeerTB(t, bin, args...)
+	return addr
+}
+
+// startSlowPeerTB is startSlowPeer for tests and benchmarks; stop ends the
+// program before the test does.
+func startSlowPeerTB(t testing.TB, bin string, args ...string) (addr string, stop func()) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -41,18 +50,19 @@ func startSlowPeer(t *testing.T, bin string, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		stdin.Close() // the program exits when its stdin closes
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("slowpeer: %v\n%s", err, stderr.String())
 		}
 	})
+	t.Cleanup(stop)
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "pprof ")
 	if err != nil || !ok {
 		t.Fatalf("slowpeer said %q (%v)\n%s", line, err, stderr.String())
 	}
-	return addr
+	return addr, stop
 }
 
 // TestTraceNamesNetworkWaitOnASlowPeer is the acceptance test of the

@@ -137,6 +137,7 @@ func TestSummarizeTraceBadInput(t *testing.T) {
 		{name: "pprof profile", data: []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}, isNot: true},
 		{name: "html", data: []byte("<!DOCTYPE html><html></html>"), isNot: true},
 		{name: "unsupported version", data: []byte("go 1.99 trace\x00\x00\x00"), want: "unsupported trace version go 1.99"},
+		{name: "old format", data: []byte("go 1.21 trace\x00\x00\x00"), want: "traces of Go 1.21 are not supported"},
 		{name: "truncated", data: real[:len(real)/2], want: "read trace"},
 		{name: "header then garbage", data: append([]byte("go 1.26 trace\x00\x00\x00"), bytes.Repeat([]byte{0xff}, 64)...), want: "read trace"},
 	}
