@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alertprof/alertprof/capture"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -37,6 +39,25 @@ func TestLoadConfig(t *testing.T) {
 		}
 		if cfg.Listen != "127.0.0.1:1234" || cfg.Capture.CPUSeconds != 20 || cfg.Capture.Cooldown != 5*time.Minute || cfg.Capture.Timeout != 30*time.Second {
 			t.Fatalf("got %+v", cfg)
+		}
+	})
+	t.Run("trace window reaches the latency plan", func(t *testing.T) {
+		cfg, err := loadConfig(write(t, "capture:\n  trace_seconds: 9\n"), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err := cfg.plans()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range plans[capture.KindLatency] {
+			if p.Name == "trace" {
+				found = p.Seconds == 9 && p.Query() == "seconds=9" && p.File() == "trace.out"
+			}
+		}
+		if !found {
+			t.Errorf("latency plan %+v has no 9 s trace", plans[capture.KindLatency])
 		}
 	})
 	t.Run("empty file is defaults", func(t *testing.T) {
