@@ -7,7 +7,8 @@
 // binary, as they would run on other hosts: the traced process holds only
 // the service. It serves net/http/pprof on a loopback address, prints
 // "pprof ADDR" on stdout once it is ready, and runs until its stdin closes
-// or -for has passed. The culprit a trace summary must name is
+// or -for has passed; it says it is ready only once every client has a
+// request in the handler. The culprit a trace summary must name is
 // main.callBackend.
 //
 //	go build -o slowpeer ./report/testdata/gen/slowpeer
@@ -27,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,8 +68,15 @@ func main() {
 		log.Fatalf("load process: %q %v", line, err)
 	}
 
+	// Ready once every client has a request in the handler, so that a
+	// trace taken right after "pprof ADDR" sees the service busy.
+	var started atomic.Int64
+	busy := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/order", func(w http.ResponseWriter, r *http.Request) {
+		if started.Add(1) == int64(*clients) {
+			close(busy)
+		}
 		reply, err := callBackend(peer)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -86,6 +95,11 @@ func main() {
 		log.Fatal(err)
 	}
 	go func() { log.Fatal(http.Serve(dbgLn, dbg)) }()
+	select {
+	case <-busy:
+	case <-time.After(30 * time.Second):
+		log.Printf("only %d of %d clients reached the handler", started.Load(), *clients)
+	}
 	fmt.Printf("pprof %s\n", dbgLn.Addr())
 
 	waitForStdin(*life)
