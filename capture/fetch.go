@@ -30,12 +30,25 @@ func looksLikeText(p Profile, b []byte) (string, bool) {
 	}
 }
 
+// looksLikeTrace checks the header of a Go execution trace:
+// "go 1.NN trace\x00\x00\x00".
+func looksLikeTrace(b []byte) bool {
+	rest, ok := bytes.CutPrefix(b, []byte("go 1."))
+	if !ok {
+		return false
+	}
+	rest = rest[:min(len(rest), 11)]
+	i := bytes.IndexByte(rest, ' ')
+	return i > 0 && bytes.HasPrefix(rest[i:], []byte(" trace\x00"))
+}
+
 // Result is the outcome of fetching one profile.
 type Result struct {
 	Profile Profile
 	// Data is the body exactly as the target sent it.
 	Data []byte
-	// Parsed is Data decoded; nil when Err is set or the profile is text.
+	// Parsed is Data decoded; nil when Err is set or the profile is text
+	// or an execution trace.
 	Parsed   *profile.Profile
 	Err      error
 	Started  time.Time
@@ -149,6 +162,14 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	if p.Text() {
 		if what, ok := looksLikeText(p, data); !ok {
 			res.Err = fetchErr(p, ReasonNotProfile, "the body is not "+what, nil)
+			return res
+		}
+		res.Data = data
+		return res
+	}
+	if p.Trace() {
+		if !looksLikeTrace(data) {
+			res.Err = fetchErr(p, ReasonNotProfile, "the body is not a Go execution trace (no \"go 1.N trace\" header)", nil)
 			return res
 		}
 		res.Data = data

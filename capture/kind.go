@@ -18,8 +18,9 @@ var DefaultPlans = map[string][]string{
 	// Two heap snapshots a growth window apart show what grows; memstats
 	// sets the runtime's memory against the container's limit.
 	KindMemory: {"heap", "heap-2", "allocs", "goroutines", "memstats"},
-	// Where time goes on CPU, and where goroutines wait when it does not.
-	KindLatency: {"cpu", "goroutines", "block", "mutex"},
+	// Where time goes on CPU, and where goroutines wait when it does not;
+	// the execution trace splits request time by state.
+	KindLatency: {"cpu", "goroutines", "block", "mutex", "trace"},
 	// What the process was doing, and holding, before it restarts again.
 	KindRestart: {"goroutines", "heap", "memstats"},
 	KindDefault: {"heap", "goroutine", "cpu"},

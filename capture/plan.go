@@ -11,6 +11,13 @@ import (
 // the alert asks for.
 const MaxCPUSeconds = 60
 
+// MaxTraceSeconds caps the execution trace window; DefaultTraceSeconds is
+// the window when none is configured.
+const (
+	MaxTraceSeconds     = 60
+	DefaultTraceSeconds = 5
+)
+
 // Profile says which pprof endpoint to fetch and how.
 type Profile struct {
 	// Name is the artifact name: "heap", "goroutine", "cpu", ...
@@ -31,10 +38,18 @@ type Profile struct {
 // Text reports whether the endpoint answers text rather than a profile.
 func (p Profile) Text() bool { return p.Debug > 0 }
 
-// File is the artifact's file name: <name>.pb.gz, or <name>.txt for text.
+// Trace reports whether the endpoint answers a Go execution trace rather
+// than a profile.
+func (p Profile) Trace() bool { return p.Endpoint == "trace" }
+
+// File is the artifact's file name: <name>.pb.gz, <name>.txt for text, or
+// <name>.out for an execution trace (the name `go tool trace` expects).
 func (p Profile) File() string {
 	if p.Text() {
 		return p.Name + ".txt"
+	}
+	if p.Trace() {
+		return p.Name + ".out"
 	}
 	return p.Name + ".pb.gz"
 }
@@ -58,6 +73,9 @@ type Settings struct {
 	// HeapGrowthWindow separates the two heap snapshots ("heap" and
 	// "heap-2") that show what grew.
 	HeapGrowthWindow time.Duration
+	// TraceSeconds is the execution trace window, clamped to
+	// [1, MaxTraceSeconds]; zero means DefaultTraceSeconds.
+	TraceSeconds int
 }
 
 // DefaultHeapGrowthWindow is the time between the two heap snapshots.
@@ -72,8 +90,9 @@ func ProfileByName(name string, cpuSeconds int) (Profile, error) {
 // ProfileFor returns the fetch spec for a profile name: a pprof profile
 // (heap, allocs, goroutine, block, mutex, threadcreate, cpu), the goroutine
 // stacks as text ("goroutines", goroutine?debug=2), the runtime's memory
-// statistics ("memstats", heap?debug=1), or the second heap
-// snapshot ("heap-2", taken HeapGrowthWindow after the first).
+// statistics ("memstats", heap?debug=1), the second heap snapshot
+// ("heap-2", taken HeapGrowthWindow after the first), or an execution
+// trace of TraceSeconds ("trace").
 func ProfileFor(name string, s Settings) (Profile, error) {
 	switch name {
 	case "heap", "allocs", "goroutine", "block", "mutex", "threadcreate":
@@ -85,6 +104,8 @@ func ProfileFor(name string, s Settings) (Profile, error) {
 	case "memstats":
 		// The heap profile as text ends with the runtime's MemStats.
 		return Profile{Name: "memstats", Endpoint: "heap", Debug: 1}, nil
+	case "trace":
+		return Profile{Name: "trace", Endpoint: "trace", Seconds: clampTraceSeconds(s.TraceSeconds)}, nil
 	case "heap-2":
 		w := s.HeapGrowthWindow
 		if w <= 0 {
@@ -92,7 +113,7 @@ func ProfileFor(name string, s Settings) (Profile, error) {
 		}
 		return Profile{Name: "heap-2", Endpoint: "heap", Delay: w}, nil
 	default:
-		return Profile{}, fmt.Errorf("unknown profile %q (known: heap, heap-2, allocs, goroutine, goroutines, memstats, block, mutex, threadcreate, cpu)", name)
+		return Profile{}, fmt.Errorf("unknown profile %q (known: heap, heap-2, allocs, goroutine, goroutines, memstats, block, mutex, threadcreate, cpu, trace)", name)
 	}
 }
 
@@ -125,6 +146,18 @@ func clampCPUSeconds(s int) int {
 		return 1
 	case s > MaxCPUSeconds:
 		return MaxCPUSeconds
+	}
+	return s
+}
+
+func clampTraceSeconds(s int) int {
+	switch {
+	case s == 0:
+		return DefaultTraceSeconds
+	case s < 1:
+		return 1
+	case s > MaxTraceSeconds:
+		return MaxTraceSeconds
 	}
 	return s
 }

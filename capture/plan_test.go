@@ -78,7 +78,7 @@ func TestProfileByNameClampsCPUSeconds(t *testing.T) {
 }
 
 func TestProfileByNameUnknown(t *testing.T) {
-	for _, name := range []string{"", "Heap", "HEAP", "profile", "trace", "cpu ", " heap", "heap\n", "../heap", "goroutinez"} {
+	for _, name := range []string{"", "Heap", "HEAP", "profile", "Trace", "trace.out", "cpu ", " heap", "heap\n", "../heap", "goroutinez"} {
 		t.Run(name, func(t *testing.T) {
 			p, err := ProfileByName(name, 10)
 			if err == nil {

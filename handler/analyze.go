@@ -30,6 +30,14 @@ func (h *Handler) analyze(log *slog.Logger, res capture.Result, out *report.Prof
 }
 
 func (h *Handler) analyzeNow(res capture.Result, out *report.ProfileReport) error {
+	if res.Profile.Trace() {
+		t, err := report.SummarizeTrace(bytes.NewReader(res.Data), report.TraceOptions{Top: h.cfg.Top})
+		if err != nil {
+			return err
+		}
+		out.Trace = t
+		return nil
+	}
 	if res.Profile.Text() && res.Profile.Endpoint == "heap" {
 		ms, err := report.ParseMemStats(bytes.NewReader(res.Data))
 		if err != nil {
@@ -88,15 +96,21 @@ func addMemory(pr *report.PodReport) {
 }
 
 // podHeadline is the pod's one sentence: the memory verdict when it
-// explains an OOM kill, else from the heap growth when there is one, else
-// from the first profile of the plan that has a headline, else from the
-// goroutine groups.
+// explains an OOM kill, else from the execution trace when
+// report.TraceLeads says so, else from the heap growth when there is one,
+// else from the first profile of the plan that has a headline, else from
+// the goroutine groups.
 func podHeadline(pr report.PodReport) string {
 	if pr.Memory.Explains() {
 		return pr.Memory.Verdict
 	}
 	var sums []report.Summary
 	var g *report.Goroutines
+	for _, p := range pr.Profiles {
+		if report.TraceLeads(pr.Kind, p.Trace) {
+			return p.Trace.Headline
+		}
+	}
 	for _, p := range pr.Profiles {
 		if p.Summary != nil && p.Summary.Diff {
 			sums = append(sums, *p.Summary)

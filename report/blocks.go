@@ -23,18 +23,32 @@ const (
 // or larger) and no text exceeds MaxTextLen; what does not fit is cut, and
 // the last block then says what was cut.
 func Blocks(sums []Summary, g *Goroutines, maxBlocks int) []slack.Block {
+	return TraceBlocks(sums, g, nil, false, maxBlocks)
+}
+
+// TraceBlocks is Blocks with an execution trace summary t (nil for none),
+// shown after the summaries; lead puts its headline first (TraceLeads).
+func TraceBlocks(sums []Summary, g *Goroutines, t *TraceSummary, lead bool, maxBlocks int) []slack.Block {
 	if maxBlocks <= 0 || maxBlocks > MaxBlocks {
 		maxBlocks = MaxBlocks
 	}
 	var sections []string
 	var names []string // what each section shows, for the note on cuts
-	if h := PodHeadline(sums, g); h != "" {
+	h := PodHeadline(sums, g)
+	if lead && t != nil && t.Headline != "" {
+		h = t.Headline
+	}
+	if h != "" {
 		sections = append(sections, "*"+escapeMrkdwn(h)+"*")
 		names = append(names, "headline")
 	}
 	for _, s := range sums {
 		sections = append(sections, summarySection(s))
 		names = append(names, s.Kind+" "+s.SampleType)
+	}
+	if t != nil {
+		sections = append(sections, traceSection(t))
+		names = append(names, "execution trace")
 	}
 	if g != nil {
 		sections = append(sections, goroutineSection(g))

@@ -28,7 +28,10 @@
 // frames never hide the user's code); Summary.CumRows is the -top -cum
 // table; Analyze summarizes every telling sample type of a profile; Diff
 // reproduces `go tool pprof -base`; ParseGoroutines groups a
-// goroutine?debug=2 dump by state and stack in bounded memory; WriteSummary,
+// goroutine?debug=2 dump by state and stack in bounded memory;
+// SummarizeTrace streams a Go execution trace (golang.org/x/exp/trace) and
+// splits goroutine time by state, naming the callers that waited longest
+// on the network and on synchronisation; WriteSummary,
 // WriteGoroutines and Blocks render all of it as text and as Slack Block Kit
 // within Slack's limits.
 package report

@@ -55,6 +55,8 @@ type ProfileReport struct {
 	Goroutines *Goroutines `json:"goroutines,omitempty"`
 	// MemStats is the runtime's memory statistics (heap?debug=1).
 	MemStats *MemStats `json:"memstats,omitempty"`
+	// Trace summarizes an execution trace (/debug/pprof/trace).
+	Trace *TraceSummary `json:"trace,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`

@@ -57,6 +57,11 @@ func WritePod(w io.Writer, pr PodReport) error {
 			if err := WriteGoroutines(bw, p.Goroutines, defaultTop); err != nil {
 				return err
 			}
+		case p.Trace != nil:
+			fmt.Fprintf(bw, "\n[%s] ", p.Name)
+			if err := WriteTrace(bw, p.Trace); err != nil {
+				return err
+			}
 		}
 	}
 	return bw.Flush()

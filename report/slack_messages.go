@@ -163,6 +163,7 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 	}
 	var sums []Summary
 	var g *Goroutines
+	var tr *TraceSummary
 	for _, p := range pr.Profiles {
 		if p.Summary != nil {
 			sums = append(sums, *p.Summary)
@@ -170,8 +171,12 @@ func podMessage(pr PodReport, mentionID string) slackMessage {
 		if g == nil && p.Goroutines != nil {
 			g = p.Goroutines
 		}
+		if tr == nil && p.Trace != nil {
+			tr = p.Trace
+		}
 	}
-	analysis := Blocks(sums, g, room)
+	// Room left by the title, failures, links and the note on cuts.
+	analysis := TraceBlocks(sums, g, tr, TraceLeads(pr.Kind, tr), room)
 	for _, b := range analysis {
 		if blockMentionsCut(b) {
 			msg.truncated = true

@@ -16,11 +16,13 @@ import (
 // analysis is what analyze prints for one file. For a pprof profile the
 // main summary's fields are at the top level (file, kind, sample_type,
 // unit, total, rows, …) and other telling sample types follow in views; for
-// a goroutine dump, goroutines holds the groups.
+// a goroutine dump, goroutines holds the groups; for an execution trace,
+// trace holds its summary.
 type analysis struct {
 	report.Summary
-	Views      []report.Summary   `json:"views,omitempty"`
-	Goroutines *report.Goroutines `json:"goroutines,omitempty"`
+	Views      []report.Summary     `json:"views,omitempty"`
+	Goroutines *report.Goroutines   `json:"goroutines,omitempty"`
+	Trace      *report.TraceSummary `json:"trace,omitempty"`
 }
 
 // runAnalyze summarizes profiles and goroutine dumps on disk, the same way
@@ -83,6 +85,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 
 func writeAnalysis(w io.Writer, path string, a analysis, top int) error {
 	fmt.Fprintf(w, "%s\n", path)
+	if a.Trace != nil {
+		return report.WriteTrace(w, a.Trace)
+	}
 	if a.Goroutines != nil {
 		return report.WriteGoroutines(w, a.Goroutines, top)
 	}
@@ -98,9 +103,13 @@ func writeAnalysis(w io.Writer, path string, a analysis, top int) error {
 	return nil
 }
 
-// analyzeFile reads a pprof profile or a goroutine dump (plain or gzipped)
-// and analyzes it; with base set, it reports the growth since base.
+// analyzeFile reads a pprof profile, a goroutine dump (plain or gzipped) or
+// an execution trace and analyzes it; with base set, it reports the growth
+// since base.
 func analyzeFile(path, base string, opts report.Options) (analysis, error) {
+	if a, ok, err := analyzeTrace(path, opts); ok || err != nil {
+		return a, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return analysis{}, err
@@ -168,4 +177,30 @@ func goroutineDump(data []byte) (io.Reader, bool) {
 		return nil, false
 	}
 	return zr, true
+}
+
+// analyzeTrace summarizes path if it is an execution trace, streaming it
+// from disk; ok is false when it is not one.
+func analyzeTrace(path string, opts report.Options) (a analysis, ok bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return analysis{}, false, err
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	if !report.LooksLikeTrace(head[:n]) {
+		return analysis{}, false, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return analysis{}, true, fmt.Errorf("%s: %w", path, err)
+	}
+	t, err := report.SummarizeTrace(bufio.NewReaderSize(f, 1<<16), report.TraceOptions{Top: opts.Top})
+	if err != nil {
+		return analysis{}, true, fmt.Errorf("%s: %w", path, err)
+	}
+	return analysis{Summary: report.Summary{
+		File: path, Kind: "trace", SampleType: "goroutine time", Unit: "nanoseconds",
+		Total: int64(t.Total), Rows: []report.Row{}, CumRows: []report.Row{},
+	}, Trace: t}, true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,7 @@ func TestAnalyzeCommandLine(t *testing.T) {
 		{"bad format", []string{"analyze", "--format", "xml", heap}, 2, "xml"},
 		{"missing file", []string{"analyze", "nope.pb.gz"}, 1, "nope.pb.gz"},
 		{"not a profile", []string{"analyze", "analyze.go"}, 1, "not a pprof profile"},
+		{"truncated trace", []string{"analyze", truncatedTrace(t)}, 1, "read trace"},
 		{"unknown sample index", []string{"analyze", "--sample-index", "bogus", heap}, 1, "inuse_space"},
 	}
 	for _, tc := range cases {
@@ -130,6 +132,10 @@ func TestAnalyzeRecognisesInputs(t *testing.T) {
 		{"cpu window", []string{filepath.Join(dir, "cpu.pb.gz")}, []string{"Duration:", "of the window"}},
 		{"json goroutines", []string{"--format", "json", filepath.Join(dir, "culprits", "slownet", "goroutine.txt.gz")},
 			[]string{`"goroutines":{`, `"top":"main.callInventory"`, `"state":"IO wait"`}},
+		{"execution trace", []string{filepath.Join(dir, "trace", "slowpeer.out")},
+			[]string{"execution trace:", "=> network wait", "mostly in main.callBackend", "main.callBackend [network]", "sync block by stack"}},
+		{"json execution trace", []string{"--format", "json", filepath.Join(dir, "trace", "slowpeer.out")},
+			[]string{`"kind":"trace"`, `"trace":{`, `"dominant":"network wait"`, `"culprit":"main.callBackend"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,4 +150,18 @@ func TestAnalyzeRecognisesInputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// truncatedTrace writes the first half of the checked-in execution trace.
+func truncatedTrace(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "report", "testdata", "trace", "slowpeer.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cut.out")
+	if err := os.WriteFile(path, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

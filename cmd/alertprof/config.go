@@ -88,6 +88,9 @@ type CaptureConfig struct {
 	Mode       string           `yaml:"mode"`
 	Static     StaticConfig     `yaml:"static"`
 	Kubernetes KubernetesConfig `yaml:"kubernetes"`
+
+	// TraceSeconds is the execution trace window of latency alerts.
+	TraceSeconds int `yaml:"trace_seconds"`
 }
 
 // KubernetesConfig governs pod resolution and fetching in Kubernetes mode.
@@ -185,6 +188,7 @@ func defaultConfig() Config {
 			Profiles:         []string{"heap", "goroutine", "cpu"},
 			HeapGrowthWindow: capture.DefaultHeapGrowthWindow,
 			CPUSeconds:       10,
+			TraceSeconds:     capture.DefaultTraceSeconds,
 			MaxProfileBytes:  capture.DefaultMaxBytes,
 			Timeout:          30 * time.Second,
 			JobTimeout:       3 * time.Minute,
@@ -286,6 +290,8 @@ func (c Config) Validate() error {
 		return errors.New("config: capture.profiles is empty")
 	case c.Capture.CPUSeconds < 1 || c.Capture.CPUSeconds > capture.MaxCPUSeconds:
 		return fmt.Errorf("config: capture.cpu_seconds must be between 1 and %d", capture.MaxCPUSeconds)
+	case c.Capture.TraceSeconds < 1 || c.Capture.TraceSeconds > capture.MaxTraceSeconds:
+		return fmt.Errorf("config: capture.trace_seconds must be between 1 and %d", capture.MaxTraceSeconds)
 	case c.Capture.MaxProfileBytes < 1024:
 		return errors.New("config: capture.max_profile_bytes must be at least 1024")
 	case c.Capture.Timeout <= 0 || c.Capture.JobTimeout <= 0:

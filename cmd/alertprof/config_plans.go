@@ -19,7 +19,7 @@ func (c Config) plans() (map[string][]capture.Profile, error) {
 			return nil, fmt.Errorf("config: capture.plans: unknown kind %q (known: %v)", kind, capture.Kinds)
 		}
 	}
-	settings := capture.Settings{CPUSeconds: c.Capture.CPUSeconds, HeapGrowthWindow: c.Capture.HeapGrowthWindow}
+	settings := capture.Settings{CPUSeconds: c.Capture.CPUSeconds, HeapGrowthWindow: c.Capture.HeapGrowthWindow, TraceSeconds: c.Capture.TraceSeconds}
 	out := make(map[string][]capture.Profile, len(capture.Kinds))
 	for _, kind := range capture.Kinds {
 		names, ok := c.Capture.Plans[kind]

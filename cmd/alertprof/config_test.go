@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alertprof/alertprof/capture"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -23,7 +25,7 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Listen != ":9095" || cfg.Capture.CPUSeconds != 10 || cfg.Capture.MaxProfileBytes != 64<<20 || cfg.Report.Top != 10 {
+		if cfg.Listen != ":9095" || cfg.Capture.CPUSeconds != 10 || cfg.Capture.TraceSeconds != 5 || cfg.Capture.MaxProfileBytes != 64<<20 || cfg.Report.Top != 10 {
 			t.Fatalf("defaults: %+v", cfg)
 		}
 		if cfg.WebhookToken != "tok" {
@@ -39,6 +41,25 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatalf("got %+v", cfg)
 		}
 	})
+	t.Run("trace window reaches the latency plan", func(t *testing.T) {
+		cfg, err := loadConfig(write(t, "capture:\n  trace_seconds: 9\n"), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err := cfg.plans()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range plans[capture.KindLatency] {
+			if p.Name == "trace" {
+				found = p.Seconds == 9 && p.Query() == "seconds=9" && p.File() == "trace.out"
+			}
+		}
+		if !found {
+			t.Errorf("latency plan %+v has no 9 s trace", plans[capture.KindLatency])
+		}
+	})
 	t.Run("empty file is defaults", func(t *testing.T) {
 		if _, err := loadConfig(write(t, "\n"), getenv); err != nil {
 			t.Fatal(err)
@@ -48,6 +69,8 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown key", "capture:\n  cpu_secnds: 5\n", "cpu_secnds"},
 		{"unknown top-level key", "slack_token: x\n", "slack_token"},
 		{"cpu window over the cap", "capture:\n  cpu_seconds: 120\n", "cpu_seconds"},
+		{"trace window over the cap", "capture:\n  trace_seconds: 61\n", "trace_seconds"},
+		{"trace window zero", "capture:\n  trace_seconds: 0\n", "trace_seconds"},
 		{"unknown profile", "capture:\n  profiles: [heap, hep]\n", `"hep"`},
 		{"bad cidr", "capture:\n  static:\n    allowed_cidrs: [10.0.0.0/33]\n", "10.0.0.0/33"},
 		{"wrong type", "report:\n  top: ten\n", "ten"},

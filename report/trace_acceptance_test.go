@@ -1,0 +1,145 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alertprof/alertprof/capture"
+)
+
+// buildSlowPeer builds testdata/gen/slowpeer into the test's directory.
+func buildSlowPeer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "slowpeer")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/gen/slowpeer").CombinedOutput(); err != nil {
+		t.Fatalf("build slowpeer: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startSlowPeer runs the slowpeer program with args and returns the
+// address of its pprof server; the program stops when the test ends.
+func startSlowPeer(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	addr, _ := startSlowPeerTB(t, bin, args...)
+	return addr
+}
+
+// startSlowPeerTB is startSlowPeer for tests and benchmarks; stop ends the
+// program before the test does.
+func startSlowPeerTB(t testing.TB, bin string, args ...string) (addr string, stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop = sync.OnceFunc(func() {
+		stdin.Close() // the program exits when its stdin closes
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("slowpeer: %v\n%s", err, stderr.String())
+		}
+	})
+	t.Cleanup(stop)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "pprof ")
+	if err != nil || !ok {
+		t.Fatalf("slowpeer said %q (%v)\n%s", line, err, stderr.String())
+	}
+	return addr, stop
+}
+
+// TestTraceNamesNetworkWaitOnASlowPeer is the acceptance test of the
+// execution trace summary: on a real Go program whose handlers call a
+// slow TCP peer, a trace fetched over HTTP from /debug/pprof/trace, the
+// way alertprof captures a pod, names network wait as the dominant state
+// and main.callBackend as the caller, while the CPU is idle.
+func TestTraceNamesNetworkWaitOnASlowPeer(t *testing.T) {
+	cases := []struct {
+		name  string
+		delay string
+	}{
+		// Requests take 300 ms: goroutines block and unblock during
+		// the window.
+		{"slow peer", "300ms"},
+		// The peer never answers within the window: the handlers are
+		// blocked from before the trace starts to after it ends.
+		{"peer stuck for the whole window", "1h"},
+	}
+	bin := buildSlowPeer(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			addr := startSlowPeer(t, bin, "-delay", c.delay, "-clients", "12")
+			p, err := capture.ProfileFor("trace", capture.Settings{TraceSeconds: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := capture.Target{Namespace: "static", Pod: "slowpeer", Address: addr, Scheme: "http", Path: "/debug/pprof"}
+			res := capture.NewFetcher(nil, 0, 30*time.Second).Fetch(context.Background(), target, p)
+			if res.Err != nil {
+				t.Fatalf("fetch trace: %v", res.Err)
+			}
+			s, err := SummarizeTrace(bytes.NewReader(res.Data), TraceOptions{Top: 5})
+			if err != nil {
+				t.Fatalf("summarize %d-byte trace: %v", len(res.Data), err)
+			}
+			var text strings.Builder
+			if err := WriteTrace(&text, s); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d bytes, %d events:\n%s", len(res.Data), s.Events, text.String())
+
+			if s.Dominant != TraceNetwork {
+				t.Errorf("dominant state %q, want %q", s.Dominant, TraceNetwork)
+			}
+			if s.Culprit != "main.callBackend" {
+				t.Errorf("culprit %q, want main.callBackend", s.Culprit)
+			}
+			if !strings.Contains(s.Headline, "network wait") || !strings.Contains(s.Headline, "main.callBackend") {
+				t.Errorf("headline %q does not say network wait in main.callBackend", s.Headline)
+			}
+			if len(s.Network) == 0 || s.Network[0].Caller != "main.callBackend" || s.Network[0].Goroutines < 1 {
+				t.Errorf("top network stack %+v, want main.callBackend", s.Network)
+			} else if !strings.HasPrefix(s.Network[0].Frames[0], "internal/poll.") {
+				t.Errorf("top network stack starts at %q, want the poller's read", s.Network[0].Frames[0])
+			}
+			var network, running TraceState
+			for _, st := range s.States {
+				switch st.State {
+				case TraceNetwork:
+					network = st
+				case TraceRunning:
+					running = st
+				}
+			}
+			if network.Pct <= 50 || running.Time >= network.Time {
+				t.Errorf("network wait %.1f%%, running %s: want most goroutine time on the network", network.Pct, running.Time)
+			}
+			if s.CPUBusy >= traceLeadBusy || s.Procs < 1 {
+				t.Errorf("CPU %.1f%% busy of %d Ps, want an idle CPU", s.CPUBusy, s.Procs)
+			}
+			if !TraceLeads(capture.KindLatency, s) {
+				t.Errorf("the trace headline does not lead a latency alert's report: %+v", s)
+			}
+			if TraceLeads(capture.KindMemory, s) {
+				t.Error("the trace headline leads a memory alert's report")
+			}
+		})
+	}
+}
