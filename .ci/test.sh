@@ -40,6 +40,7 @@ fuzz ./report/ FuzzSummarize
 fuzz ./report/ FuzzAnalyze
 fuzz ./report/ FuzzParseGoroutines
 fuzz ./report/ FuzzParseMemStats
+fuzz ./report/ FuzzTraceSummary
 fuzz ./capture/ FuzzSanitizeKeyPart
 
 step "all tests passed"
