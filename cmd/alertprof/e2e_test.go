@@ -73,13 +73,25 @@ log:
 	demoDir := filepath.Join("static", "127.0.0.1-"+portOf(targetAddr))
 	amDir := filepath.Join("static", "127.0.0.1-"+portOf(amAddr))
 	var demoSummary, amSummary string
-	waitUntil(t, 90*time.Second, "both summaries are stored", func() bool {
+	var links map[string]string
+	// A pod's summary is stored before its incident record is written, so
+	// wait for both.
+	waitUntil(t, 90*time.Second, "both summaries and their incident records are stored", func() bool {
 		demoSummary = findFile(store, filepath.Join(demoDir, "summary.txt"))
 		amSummary = findFile(store, filepath.Join(amDir, "summary.txt"))
-		return demoSummary != "" && amSummary != ""
+		if demoSummary == "" || amSummary == "" {
+			return false
+		}
+		links = profileLinks(t, store)
+		for _, summary := range []string{demoSummary, amSummary} {
+			rel, _ := filepath.Rel(store, filepath.Join(filepath.Dir(summary), "heap.pb.gz"))
+			if links[filepath.ToSlash(rel)] == "" {
+				return false
+			}
+		}
+		return true
 	})
 
-	links := profileLinks(t, store)
 	for _, dir := range []string{filepath.Dir(demoSummary), filepath.Dir(amSummary)} {
 		for _, name := range []string{"heap", "goroutine", "cpu"} {
 			path := filepath.Join(dir, name+".pb.gz")
