@@ -140,6 +140,14 @@ func TestCaptureRateLimitDefersThenDrops(t *testing.T) {
 	if v := counterValue(r.h.metrics.dropped.WithLabelValues(limitRate)); v != 1 {
 		t.Fatalf("dropped{limit=rate} = %v", v)
 	}
+	if v := counterValue(r.h.metrics.deferred.WithLabelValues(limitRate)); v != 1 {
+		t.Fatalf("deferred{limit=rate} = %v, want the second capture deferred once", v)
+	}
+	for _, want := range []string{"capture deferred: capture rate limit", "capture dropped: rate limit wait outlasted the job's deadline"} {
+		if !strings.Contains(r.logs.String(), want) {
+			t.Fatalf("no log line %q; logs:\n%s", want, r.logs)
+		}
+	}
 	if capt.total() != 1 {
 		t.Fatalf("%d captures ran", capt.total())
 	}
