@@ -605,6 +605,18 @@ func TestFetchConnectFailures(t *testing.T) {
 			msgs: []string{"cannot reach the target", "EOF"},
 		},
 		{
+			name: "reset mid-body",
+			addr: func(t *testing.T) string {
+				return rawServer(t, func(c net.Conn) {
+					readRequestHead(c)
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(heap))
+					_, _ = c.Write(heap[:len(heap)/2])
+					_ = c.(*net.TCPConn).SetLinger(0) // Close sends RST
+				})
+			},
+			msgs: []string{"cannot reach the target"},
+		},
+		{
 			name: "not http",
 			addr: func(t *testing.T) string {
 				return rawServer(t, func(c net.Conn) {

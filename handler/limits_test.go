@@ -53,22 +53,36 @@ func TestPayloadLimits(t *testing.T) {
 	for range 6 {
 		many = append(many, alert("firing", "127.0.0.1:6060"))
 	}
+	bigLabel := alert("firing", "127.0.0.1:6060")
+	bigLabel.Labels["container"] = strings.Repeat("y", 513)
+	bigBody := payload(t, "g1", "firing", alert("firing", "127.0.0.1:6060"))
+	bigBody = append(bigBody[:len(bigBody)-1], []byte(`,"pad":"`+strings.Repeat("z", 8<<10)+`"}`)...)
 	cases := []struct {
 		name, result, errText string
+		code                  int
 		body                  []byte
 	}{
-		{"annotation too large", resultLabelTooBig, "longer than 512 bytes", payload(t, "g1", "firing", big)},
-		{"too many alerts", resultTooMany, "max_alerts", payload(t, "g1", "firing", many...)},
+		{"annotation too large", resultLabelTooBig, "longer than 512 bytes", http.StatusBadRequest, payload(t, "g1", "firing", big)},
+		{"label too large", resultLabelTooBig, "longer than 512 bytes", http.StatusBadRequest, payload(t, "g1", "firing", bigLabel)},
+		{"too many alerts", resultTooMany, "max_alerts", http.StatusBadRequest, payload(t, "g1", "firing", many...)},
+		{"body too large", resultTooLarge, "larger than the 4096-byte limit", http.StatusRequestEntityTooLarge, bigBody},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, Config{MaxLabelBytes: 512, MaxAlerts: 5}, nil)
+			r := newRig(t, Config{MaxLabelBytes: 512, MaxAlerts: 5, MaxBodyBytes: 4096}, nil)
 			rec := r.post(t, tc.body, nil)
-			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.errText) {
-				t.Fatalf("status %d body %s", rec.Code, rec.Body)
+			if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.errText) {
+				t.Fatalf("status %d body %s; want %d mentioning %q", rec.Code, rec.Body, tc.code, tc.errText)
 			}
 			if v := counterValue(r.h.metrics.requests.WithLabelValues(tc.result)); v != 1 {
 				t.Fatalf("requests{result=%q} = %v", tc.result, v)
+			}
+			if logs := r.logs.String(); !strings.Contains(logs, "webhook refused") || !strings.Contains(logs, tc.errText) {
+				t.Fatalf("no log line saying why the payload was refused; logs:\n%s", logs)
+			}
+			r.notifier.none(t, 50*time.Millisecond)
+			if n := r.capturer.total(); n != 0 {
+				t.Fatalf("a refused payload was captured %d times", n)
 			}
 		})
 	}
@@ -125,6 +139,14 @@ func TestCaptureRateLimitDefersThenDrops(t *testing.T) {
 	}
 	if v := counterValue(r.h.metrics.dropped.WithLabelValues(limitRate)); v != 1 {
 		t.Fatalf("dropped{limit=rate} = %v", v)
+	}
+	if v := counterValue(r.h.metrics.deferred.WithLabelValues(limitRate)); v != 1 {
+		t.Fatalf("deferred{limit=rate} = %v, want the second capture deferred once", v)
+	}
+	for _, want := range []string{"capture deferred: capture rate limit", "capture dropped: rate limit wait outlasted the job's deadline"} {
+		if !strings.Contains(r.logs.String(), want) {
+			t.Fatalf("no log line %q; logs:\n%s", want, r.logs)
+		}
 	}
 	if capt.total() != 1 {
 		t.Fatalf("%d captures ran", capt.total())

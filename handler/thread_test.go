@@ -238,3 +238,35 @@ func TestReportIsKeptWhenTheNotifierStaysDown(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashMidCaptureKeepsTheThread: the process dies after it opened the
+// incident's thread but before its capture ends (the first receiver is
+// left hanging, as a killed one would). The next process continues the
+// same incident in the same thread instead of opening a second one.
+func TestCrashMidCaptureKeepsTheThread(t *testing.T) {
+	store := &memStore{}
+	firing := payload(t, "g1", "firing", alert("firing", "127.0.0.1:6060"))
+
+	stuck := &fakeCapturer{gate: make(chan struct{}), busy: make(chan string, 1)}
+	n1 := &threadNotifier{}
+	h1 := newThreadHandler(t, store, n1, stuck, 1)
+	defer func() { close(stuck.gate); stop(t, h1) }()
+	postTo(t, h1, firing)
+	<-stuck.busy // the thread is open; the capture never ends
+	first := n1.waitEvents(t, 1)
+	if first[0].Kind != report.Opened {
+		t.Fatalf("first event %s, want opened", first[0].Kind)
+	}
+
+	n2 := &threadNotifier{}
+	h2 := newThreadHandler(t, store, n2, &fakeCapturer{}, 1)
+	defer stop(t, h2)
+	postTo(t, h2, firing)
+	evs := n2.waitEvents(t, 1)
+	if parents, _ := n2.snapshot(); parents != 0 {
+		t.Fatalf("the next process opened %d new threads", parents)
+	}
+	if evs[0].Kind != report.Captured || evs[0].Incident.ID != first[0].Incident.ID || evs[0].Incident.Thread != first[0].Incident.Thread {
+		t.Fatalf("got %s for %s in %+v; want the capture for %s in %+v", evs[0].Kind, evs[0].Incident.ID, evs[0].Incident.Thread, first[0].Incident.ID, first[0].Incident.Thread)
+	}
+}
