@@ -36,7 +36,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 		h.notify(ctx, log, report.Event{Kind: report.Resolved, Incident: j.incident})
 		h.records.resolve(j.incident)
 		h.writeRecord(ctx, log, j.incident.ID)
-		h.saveGroupState(ctx, log, h.records.incident(j.incident.ID))
+		h.saveGroupState(ctx, log, j.incident.ID)
 		h.records.forget(j.incident.ID)
 		h.adoption.forgetGroup(j.incident.GroupKey)
 		h.metrics.jobs.WithLabelValues("resolve").Inc()
@@ -109,7 +109,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 	}
 	wg.Wait()
 	h.writeRecord(ctx, log, j.incident.ID)
-	h.saveGroupState(ctx, log, h.records.incident(j.incident.ID))
+	h.saveGroupState(ctx, log, j.incident.ID)
 	h.metrics.jobs.WithLabelValues("capture").Inc()
 }
 
@@ -275,7 +275,7 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, ev report.Event)
 		h.records.setThread(ev.Incident.ID, th)
 		// Persist the thread at once: a restart from here on must reply in
 		// it, not open a second one.
-		h.saveGroupState(ctx, log, h.records.incident(ev.Incident.ID))
+		h.saveGroupState(ctx, log, ev.Incident.ID)
 	}
 	if err != nil {
 		h.metrics.failures.WithLabelValues("notify").Inc()

@@ -27,10 +27,14 @@ type records struct {
 	mu     sync.Mutex
 	m      map[string]*record
 	notify map[string]*sync.Mutex // serializes each incident's notifications
+	// persist serializes each incident's writes to the store, so that what
+	// lands last is what memory held last: a capture job that read its
+	// incident as firing cannot overwrite the resolve job's write.
+	persist map[string]*sync.Mutex
 }
 
 func newRecords() *records {
-	return &records{m: make(map[string]*record), notify: make(map[string]*sync.Mutex)}
+	return &records{m: make(map[string]*record), notify: make(map[string]*sync.Mutex), persist: make(map[string]*sync.Mutex)}
 }
 
 func (r *records) open(inc report.Incident) {
@@ -65,12 +69,19 @@ func (r *records) resolve(inc report.Incident) {
 
 // lockNotify serializes notifications of one incident and returns the
 // unlock function.
-func (r *records) lockNotify(id string) func() {
+func (r *records) lockNotify(id string) func() { return r.lockIn(r.notify, id) }
+
+// lockPersist serializes the store writes of one incident (its record and
+// its group state) and returns the unlock function. Each writer reads the
+// incident from memory while holding it.
+func (r *records) lockPersist(id string) func() { return r.lockIn(r.persist, id) }
+
+func (r *records) lockIn(locks map[string]*sync.Mutex, id string) func() {
 	r.mu.Lock()
-	mu, ok := r.notify[id]
+	mu, ok := locks[id]
 	if !ok {
 		mu = new(sync.Mutex)
-		r.notify[id] = mu
+		locks[id] = mu
 	}
 	r.mu.Unlock()
 	mu.Lock()
@@ -99,6 +110,7 @@ func (r *records) forget(id string) {
 	defer r.mu.Unlock()
 	delete(r.m, id)
 	delete(r.notify, id)
+	delete(r.persist, id)
 }
 
 // encode returns incident.json for id, or nil when the incident is unknown.
@@ -114,6 +126,7 @@ func (r *records) encode(id string) (report.Incident, []byte, error) {
 }
 
 func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) {
+	defer h.records.lockPersist(id)()
 	inc, b, err := h.records.encode(id)
 	if b == nil && err == nil {
 		return

@@ -73,9 +73,11 @@ func (h *Handler) saveJSON(ctx context.Context, key string, v any) error {
 	return h.deps.Store.Put(ctx, key, bytes.NewReader(b))
 }
 
-// saveGroupState persists the incident of a group with the targets it has
-// captured.
-func (h *Handler) saveGroupState(ctx context.Context, log *slog.Logger, inc report.Incident) {
+// saveGroupState persists incident id of a group with the targets it has
+// captured; nothing once the incident is forgotten.
+func (h *Handler) saveGroupState(ctx context.Context, log *slog.Logger, id string) {
+	defer h.records.lockPersist(id)()
+	inc := h.records.incident(id)
 	if inc.ID == "" {
 		return
 	}
