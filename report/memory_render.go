@@ -63,13 +63,14 @@ func memoryLines(m *MemoryReconciliation) []string {
 	case b != nil:
 		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "container limit", "none", "", "container "+b.Container+" has no memory limit"))
 	default:
-		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "container limit", "unknown", "", "not a Kubernetes pod"))
+		lines = append(lines, fmt.Sprintf("%-17s %9s %5s  %s", "container limit", "unknown", "", "no pod spec to read it from"))
 	}
 	return lines
 }
 
-// writeMemory writes the reconciliation for the console and summary.txt.
-func writeMemory(w io.Writer, m *MemoryReconciliation) {
+// WriteMemory writes the reconciliation for the console, summary.txt and
+// alertprof analyze.
+func WriteMemory(w io.Writer, m *MemoryReconciliation) {
 	if m == nil {
 		return
 	}

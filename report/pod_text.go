@@ -44,7 +44,7 @@ func WritePod(w io.Writer, pr PodReport) error {
 			fmt.Fprintf(bw, "  %-10s open flame graph: %s\n", "", p.UILink)
 		}
 	}
-	writeMemory(bw, pr.Memory)
+	WriteMemory(bw, pr.Memory)
 	for _, p := range pr.Profiles {
 		switch {
 		case p.Summary != nil:

@@ -17,12 +17,14 @@ import (
 // main summary's fields are at the top level (file, kind, sample_type,
 // unit, total, rows, …) and other telling sample types follow in views; for
 // a goroutine dump, goroutines holds the groups; for an execution trace,
-// trace holds its summary.
+// trace holds its summary; for the runtime's memory statistics
+// (memstats.txt, heap?debug=1), memory holds their reconciliation.
 type analysis struct {
 	report.Summary
-	Views      []report.Summary     `json:"views,omitempty"`
-	Goroutines *report.Goroutines   `json:"goroutines,omitempty"`
-	Trace      *report.TraceSummary `json:"trace,omitempty"`
+	Views      []report.Summary             `json:"views,omitempty"`
+	Goroutines *report.Goroutines           `json:"goroutines,omitempty"`
+	Trace      *report.TraceSummary         `json:"trace,omitempty"`
+	Memory     *report.MemoryReconciliation `json:"memory,omitempty"`
 }
 
 // runAnalyze summarizes profiles and goroutine dumps on disk, the same way
@@ -91,6 +93,10 @@ func writeAnalysis(w io.Writer, path string, a analysis, top int) error {
 	if a.Goroutines != nil {
 		return report.WriteGoroutines(w, a.Goroutines, top)
 	}
+	if a.Memory != nil {
+		report.WriteMemory(w, a.Memory)
+		return nil
+	}
 	if err := report.WriteSummary(w, a.Summary); err != nil {
 		return err
 	}
@@ -123,6 +129,16 @@ func analyzeFile(path, base string, opts report.Options) (analysis, error) {
 			File: path, Kind: "goroutine", SampleType: "goroutine", Unit: "count",
 			Total: int64(g.Total), Rows: []report.Row{}, CumRows: []report.Row{},
 		}, Goroutines: g}, nil
+	}
+	if bytes.HasPrefix(data, []byte("heap profile: ")) {
+		// The heap profile as text (memstats.txt): its records name
+		// addresses only, but it ends with the runtime's MemStats.
+		ms, err := report.ParseMemStats(bytes.NewReader(data))
+		if err != nil {
+			return analysis{}, fmt.Errorf("%s: %w", path, err)
+		}
+		return analysis{Summary: report.Summary{File: path, Kind: "memstats", Rows: []report.Row{}, CumRows: []report.Row{}},
+			Memory: report.Reconcile(*ms, nil, nil)}, nil
 	}
 	p, err := report.ParseProfile(data)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -164,4 +165,59 @@ func truncatedTrace(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestAnalyzeMemStats: analyze reads the heap profile as text (the
+// memstats artifact) for its runtime statistics, here the test process's
+// own, instead of showing its unsymbolized records.
+func TestAnalyzeMemStats(t *testing.T) {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&buf, 1); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "memstats.txt")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"analyze", path}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"[memory] the Go runtime holds", "heap in use", "runtime holds", "container limit     unknown"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if strings.Contains(stdout.String(), "<unknown>") {
+		t.Errorf("output shows unsymbolized heap records:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if code := run(t.Context(), []string{"analyze", "--format", "json", path}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var got struct {
+		Kind   string `json:"kind"`
+		Memory struct {
+			Stats struct {
+				Sys     uint64 `json:"sys"`
+				HeapSys uint64 `json:"heap_sys"`
+			} `json:"memstats"`
+		} `json:"memory"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	if got.Kind != "memstats" || got.Memory.Stats.HeapSys == 0 || got.Memory.Stats.Sys < got.Memory.Stats.HeapSys {
+		t.Fatalf("json %+v: want kind memstats with Sys >= HeapSys > 0", got)
+	}
+
+	// Without its MemStats block the text is refused with the reason.
+	cut := bytes.Split(buf.Bytes(), []byte("# runtime.MemStats"))[0]
+	if err := os.WriteFile(path, cut, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run(t.Context(), []string{"analyze", path}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "MemStats") {
+		t.Fatalf("exit %d, stderr %q: want a refusal naming the missing MemStats", code, stderr.String())
+	}
 }

@@ -67,7 +67,7 @@ func TestDemo(t *testing.T) {
 	// still shows what the runtime holds, and says the limit is unknown.
 	if !regexp.MustCompile(`(?m)^\[memory\] the Go runtime holds \S+`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^  runtime holds +\S+ +Sys-HeapReleased`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^  container limit +unknown +not a Kubernetes pod$`).MatchString(out) || strings.Contains(out, "OOMKilled") {
+		!regexp.MustCompile(`(?m)^  container limit +unknown +no pod spec to read it from$`).MatchString(out) || strings.Contains(out, "OOMKilled") {
 		t.Fatalf("no memory reconciliation without a limit:\n%s", out)
 	}
 	if !strings.Contains(out, "demotarget.waitForUpdate") {
