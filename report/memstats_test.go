@@ -1,14 +1,10 @@
 package report
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,32 +15,8 @@ import (
 // ends.
 func startMemspike(t *testing.T, args ...string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "memspike")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/memspike").CombinedOutput(); err != nil {
-		t.Fatalf("go build memspike: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, args...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	})
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("memspike printed no address: %v", err)
-	}
-	return "http://" + strings.TrimSpace(addr) + "/debug/pprof"
+	addr, _ := runTestProgram(t, buildTestProgram(t, "memspike"), "", args...)
+	return "http://" + addr + "/debug/pprof"
 }
 
 // fetchMemStats streams heap?debug=1 from a live program into the parser.

@@ -1,68 +1,21 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alertprof/alertprof/capture"
 )
 
-// buildSlowPeer builds testdata/gen/slowpeer into the test's directory.
-func buildSlowPeer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "slowpeer")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/gen/slowpeer").CombinedOutput(); err != nil {
-		t.Fatalf("build slowpeer: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startSlowPeer runs the slowpeer program with args and returns the
 // address of its pprof server; the program stops when the test ends.
 func startSlowPeer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	addr, _ := startSlowPeerTB(t, bin, args...)
+	addr, _ := runTestProgram(t, bin, "pprof ", args...)
 	return addr
-}
-
-// startSlowPeerTB is startSlowPeer for tests and benchmarks; stop ends the
-// program before the test does.
-func startSlowPeerTB(t testing.TB, bin string, args ...string) (addr string, stop func()) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stop = sync.OnceFunc(func() {
-		stdin.Close() // the program exits when its stdin closes
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("slowpeer: %v\n%s", err, stderr.String())
-		}
-	})
-	t.Cleanup(stop)
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "pprof ")
-	if err != nil || !ok {
-		t.Fatalf("slowpeer said %q (%v)\n%s", line, err, stderr.String())
-	}
-	return addr, stop
 }
 
 // TestTraceNamesNetworkWaitOnASlowPeer is the acceptance test of the
@@ -82,7 +35,7 @@ func TestTraceNamesNetworkWaitOnASlowPeer(t *testing.T) {
 		// blocked from before the trace starts to after it ends.
 		{"peer stuck for the whole window", "1h"},
 	}
-	bin := buildSlowPeer(t)
+	bin := buildTestProgram(t, "gen/slowpeer")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			addr := startSlowPeer(t, bin, "-delay", c.delay, "-clients", "12")

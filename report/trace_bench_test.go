@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,11 +16,8 @@ import (
 //
 //	go test ./report/ -run '^$' -bench BenchmarkTraceSummary -benchtime 10x
 func BenchmarkTraceSummary(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "slowpeer")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/gen/slowpeer").CombinedOutput(); err != nil {
-		b.Fatalf("build slowpeer: %v\n%s", err, out)
-	}
-	addr, stop := startSlowPeerTB(b, bin, "-delay", "5ms", "-clients", "200")
+	bin := buildTestProgram(b, "gen/slowpeer")
+	addr, stop := runTestProgram(b, bin, "pprof ", "-delay", "5ms", "-clients", "200")
 	p, err := capture.ProfileFor("trace", capture.Settings{TraceSeconds: 5})
 	if err != nil {
 		b.Fatal(err)

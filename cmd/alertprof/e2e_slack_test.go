@@ -27,9 +27,7 @@ func TestSlackThreadThroughRealAlertmanager(t *testing.T) {
 
 	var targets []string
 	for i := range 3 {
-		p := startProc(t, fmt.Sprintf("target-%d", i), binary, "demo-target", "--listen", "127.0.0.1:0")
-		p.start(t)
-		targets = append(targets, strings.TrimPrefix(p.waitLine(t, "listening "), "listening "))
+		targets = append(targets, launchDemoTarget(t, fmt.Sprintf("target-%d", i)))
 	}
 
 	apAddr := freeAddr(t)

@@ -32,27 +32,13 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	work := t.TempDir()
 	const token = "e2e-webhook-token-0123456789"
 
-	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
-	target.start(t)
-	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
-
-	apAddr := freeAddr(t)
-	store := filepath.Join(work, "artifacts")
-	cfgPath := filepath.Join(work, "alertprof.yaml")
-	writeFile(t, cfgPath, fmt.Sprintf(`listen: %s
-public_url: http://%s
-store:
-  local:
-    dir: %s
-capture:
+	targetAddr := launchDemoTarget(t, "demo-target")
+	serve := startServer(t, work, serveConfig{token: token, yaml: `capture:
   cpu_seconds: 2
 log:
   level: debug
-`, apAddr, apAddr, store))
-	serve := startProc(t, "alertprof", binary, "serve", "--config", cfgPath)
-	serve.cmd.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
-	serve.start(t)
-	waitHTTP(t, "http://"+apAddr+"/readyz")
+`})
+	apAddr, store := serve.addr, serve.store
 
 	amAddr := startAlertmanager(t, work, "[alertname, instance]", "1h", apAddr, token)
 

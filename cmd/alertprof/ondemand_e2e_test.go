@@ -36,27 +36,13 @@ func TestCaptureOnDemandMatchesAlert(t *testing.T) {
 	work := t.TempDir()
 	const token = "on-demand-e2e-token-0123456789"
 
-	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
-	target.start(t)
-	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
-
-	apAddr := freeAddr(t)
-	store := filepath.Join(work, "artifacts")
-	cfgPath := filepath.Join(work, "alertprof.yaml")
-	writeFile(t, cfgPath, fmt.Sprintf(`listen: %s
-public_url: http://%s
-store:
-  local:
-    dir: %s
-capture:
+	targetAddr := launchDemoTarget(t, "demo-target")
+	serve := startServer(t, work, serveConfig{token: token, yaml: `capture:
   mode: static
   cpu_seconds: 2
   profiles: [heap, goroutine, goroutines, cpu]
-`, apAddr, apAddr, store))
-	serve := startProc(t, "alertprof", binary, "serve", "--config", cfgPath)
-	serve.cmd.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
-	serve.start(t)
-	waitHTTP(t, "http://"+apAddr+"/readyz")
+`})
+	apAddr, store, cfgPath := serve.addr, serve.store, serve.config
 	// Let the target leak for a while, as a real service would before
 	// anyone looks at it.
 	time.Sleep(3 * time.Second)
@@ -104,15 +90,7 @@ capture:
 	// 3. The command line, in its own process and its own artifact dir.
 	out := filepath.Join(work, "cli")
 	cli := exec.Command(binary, "capture", "--config", cfgPath, "--address", targetAddr, "--out", out, "--format", "json")
-	var stdout, stderr bytes.Buffer
-	cli.Stdout, cli.Stderr = &stdout, &stderr
-	if err := cli.Run(); err != nil {
-		t.Fatalf("alertprof capture: %v\n%s", err, stderr.String())
-	}
-	var fromCLI handler.CaptureStatus
-	if err := json.Unmarshal(stdout.Bytes(), &fromCLI); err != nil || len(fromCLI.Pods) != 1 {
-		t.Fatalf("alertprof capture --format json: %v\n%s", err, stdout.String())
-	}
+	fromCLI := runCaptureJSON(t, "alertprof capture", cli)
 	for _, p := range fromCLI.Pods[0].Profiles {
 		if !strings.HasPrefix(p.Link, out) {
 			t.Fatalf("%s: the CLI links to %q, want a file under --out", p.Name, p.Link)
@@ -125,16 +103,7 @@ capture:
 	// 4. The command line asking the running server.
 	remote := exec.Command(binary, "capture", "--server", "http://"+apAddr, "--address", targetAddr, "--format", "json")
 	remote.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
-	stdout.Reset()
-	stderr.Reset()
-	remote.Stdout, remote.Stderr = &stdout, &stderr
-	if err := remote.Run(); err != nil {
-		t.Fatalf("alertprof capture --server: %v\n%s", err, stderr.String())
-	}
-	var fromServer handler.CaptureStatus
-	if err := json.Unmarshal(stdout.Bytes(), &fromServer); err != nil || len(fromServer.Pods) != 1 {
-		t.Fatalf("alertprof capture --server --format json: %v\n%s", err, stdout.String())
-	}
+	fromServer := runCaptureJSON(t, "alertprof capture --server", remote)
 	noToken := exec.Command(binary, "capture", "--server", "http://"+apAddr, "--address", targetAddr)
 	noToken.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "ALERTPROF_WEBHOOK_TOKEN=") })
 	if msg, err := noToken.CombinedOutput(); err == nil || !strings.Contains(string(msg), "401") {
@@ -154,9 +123,7 @@ capture:
 // console notifier prints an alert's, and shows a progress line on
 // stderr while the CPU window records.
 func TestCaptureCommandText(t *testing.T) {
-	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
-	target.start(t)
-	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
+	targetAddr := launchDemoTarget(t, "demo-target")
 	out := t.TempDir()
 	cli := exec.Command(binary, "capture", "--address", targetAddr, "--profiles", "heap,cpu", "--cpu-seconds", "8", "--out", out)
 	var stdout, stderr bytes.Buffer
@@ -178,6 +145,23 @@ func TestCaptureCommandText(t *testing.T) {
 	if err == nil || !strings.Contains(string(msg), "outside the allowed CIDRs") {
 		t.Fatalf("an address outside the allowed CIDRs: %v\n%s", err, msg)
 	}
+}
+
+// runCaptureJSON runs cmd, an `alertprof capture --format json` that
+// failures call what, and decodes the report it prints, which must hold
+// exactly one pod.
+func runCaptureJSON(t *testing.T, what string, cmd *exec.Cmd) handler.CaptureStatus {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, stderr.String())
+	}
+	var st handler.CaptureStatus
+	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil || len(st.Pods) != 1 {
+		t.Fatalf("%s --format json: %v\n%s", what, err, stdout.String())
+	}
+	return st
 }
 
 // reportShape is what must agree between two reports of the same

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,28 +24,14 @@ func TestFlameGraphLinkFromReport(t *testing.T) {
 	work := t.TempDir()
 	const token = "webui-e2e-token-0123456789"
 
-	target := startProc(t, "demo-target", binary, "demo-target", "--listen", "127.0.0.1:0")
-	target.start(t)
-	targetAddr := strings.TrimPrefix(target.waitLine(t, "listening "), "listening ")
-
-	apAddr := freeAddr(t)
-	store := filepath.Join(work, "artifacts")
-	cfgPath := filepath.Join(work, "alertprof.yaml")
-	writeFile(t, cfgPath, fmt.Sprintf(`listen: %s
-public_url: http://%s
-store:
-  local:
-    dir: %s
-capture:
+	targetAddr := launchDemoTarget(t, "demo-target")
+	serve := startServer(t, work, serveConfig{token: token, env: []string{"ALERTPROF_LINK_KEY=webui-e2e-link-key"}, yaml: `capture:
   mode: static
   profiles: [heap, goroutines]
 ui:
   max_open_profiles: 1
-`, apAddr, apAddr, store))
-	serve := startProc(t, "alertprof", binary, "serve", "--config", cfgPath)
-	serve.cmd.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token, "ALERTPROF_LINK_KEY=webui-e2e-link-key")
-	serve.start(t)
-	waitHTTP(t, "http://"+apAddr+"/readyz")
+`})
+	apAddr, store := serve.addr, serve.store
 
 	time.Sleep(2 * time.Second) // let the target's cache grow
 	alert := template.Alert{
