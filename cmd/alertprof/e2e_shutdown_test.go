@@ -41,25 +41,13 @@ func TestSIGTERMDuringCapture(t *testing.T) {
 	targetAddr := target.Listener.Addr().String()
 
 	run := func(t *testing.T, cpuSeconds int, shutdownTimeout string) (*proc, string, error) {
-		work := t.TempDir()
-		apAddr := freeAddr(t)
-		store := filepath.Join(work, "artifacts")
-		cfgPath := filepath.Join(work, "alertprof.yaml")
-		writeFile(t, cfgPath, fmt.Sprintf(`listen: %s
-public_url: http://%s
-shutdown_timeout: %s
-store:
-  local:
-    dir: %s
+		serve := startServer(t, t.TempDir(), serveConfig{token: token, yaml: fmt.Sprintf(`shutdown_timeout: %s
 capture:
   cpu_seconds: %d
 log:
   level: debug
-`, apAddr, apAddr, shutdownTimeout, store, cpuSeconds))
-		serve := startProc(t, "alertprof", binary, "serve", "--config", cfgPath)
-		serve.cmd.Env = append(os.Environ(), "ALERTPROF_WEBHOOK_TOKEN="+token)
-		serve.start(t)
-		waitHTTP(t, "http://"+apAddr+"/readyz")
+`, shutdownTimeout, cpuSeconds)})
+		apAddr := serve.addr
 
 		body := fmt.Sprintf(`{"version":"4","groupKey":"shutdown-%d","status":"firing","receiver":"alertprof",
 "commonLabels":{"alertname":"SlowRequests"},
@@ -87,7 +75,7 @@ log:
 		if err := serve.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		return serve, store, serve.wait(60 * time.Second)
+		return serve.proc, serve.store, serve.wait(60 * time.Second)
 	}
 
 	t.Run("drains", func(t *testing.T) {
