@@ -361,6 +361,10 @@ func checkDeployment(t *testing.T, objs objects, dep *appsv1.Deployment, secretN
 			t.Errorf("env %s: %+v, want it from Secret %s", name, e, secretName)
 		}
 	}
+	// pprof's web UI needs a config directory on a writable mount.
+	if e := env["XDG_CONFIG_HOME"]; e.Value != "/tmp" {
+		t.Errorf("env XDG_CONFIG_HOME %+v, want /tmp (an emptyDir) for pprof's web UI", e)
+	}
 	if dep.Spec.Template.Spec.ServiceAccountName != "alertprof" {
 		t.Errorf("serviceAccountName %q", dep.Spec.Template.Spec.ServiceAccountName)
 	}
