@@ -199,10 +199,20 @@ func (h *Handler) serveCaptureStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong credentials")
 		return
 	}
-	c := h.ondemand.get(chi.URLParam(r, "id"))
-	if c == nil {
-		writeError(w, http.StatusNotFound, "no such capture (finished captures are kept for a while, in memory only)")
+	id := chi.URLParam(r, "id")
+	if c := h.ondemand.get(id); c != nil {
+		writeJSON(w, http.StatusOK, c.Status())
 		return
 	}
-	writeJSON(w, http.StatusOK, c.Status())
+	// Finished and no longer in memory: its incident record has it.
+	st, ok, err := h.storedCapture(r.Context(), id)
+	switch {
+	case err != nil:
+		h.log.Error("reading a finished capture from the store failed", "capture", id, "error", err)
+		writeError(w, http.StatusBadGateway, "the capture's record could not be read from the store; retry later")
+	case !ok:
+		writeError(w, http.StatusNotFound, "no such capture (a capture that continued an alert's incident is in that incident's record)")
+	default:
+		writeJSON(w, http.StatusOK, st)
+	}
 }

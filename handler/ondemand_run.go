@@ -92,7 +92,7 @@ func onDemandIncident(id string, req CaptureRequest, labels map[string]string, t
 	}
 	return report.Incident{
 		ID:          id,
-		GroupKey:    "ondemand/" + id,
+		GroupKey:    onDemandGroupPrefix + id,
 		Status:      "firing",
 		AlertName:   onDemandAlertName,
 		Severity:    "info",
@@ -104,6 +104,9 @@ func onDemandIncident(id string, req CaptureRequest, labels map[string]string, t
 		OpenedAt:    now,
 	}
 }
+
+// onDemandGroupPrefix starts the group key of a capture's own incident.
+const onDemandGroupPrefix = "ondemand/"
 
 func newCaptureID(now time.Time) string {
 	var rnd [4]byte

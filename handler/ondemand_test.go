@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -325,5 +326,54 @@ func TestShutdownCutsOnDemandCaptures(t *testing.T) {
 	}
 	if rec := r.postCapture(t, `{"address":"127.0.0.1:6060"}`, nil); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("a request after shutdown: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestFinishedCaptureOutlivesARestart: a finished capture is read back
+// from its incident record by a receiver that never ran it.
+func TestFinishedCaptureOutlivesARestart(t *testing.T) {
+	r := newRig(t, Config{}, nil)
+	st := r.accepted(t, `{"address":"127.0.0.1:6060","profiles":["heap","goroutine"]}`)
+	want := r.waitDone(t, st.ID)
+	waitFor(t, func() bool { return len(r.store.keys("incident.json")) == 1 })
+
+	plan, err := capture.Plan([]string{"heap"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, err := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := New(Config{Plan: plan}, Deps{Resolver: static, Capturer: &fakeCapturer{}, Store: r.store, Notifier: newRecNotifier()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := serve(restarted, httptestGet("/api/v1/captures/"+st.ID))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET after a restart: %d %s", rec.Code, rec.Body)
+	}
+	got := decodeStatus(t, rec.Body.Bytes())
+	if got.State != StateDone || got.ID != st.ID || len(got.Pods) != 1 || len(got.Targets) != 1 {
+		t.Fatalf("stored status %+v", got)
+	}
+	if got.Pods[0].Headline != want.Pods[0].Headline || len(got.Pods[0].Profiles) != 2 || got.Pods[0].Profiles[0].Link != want.Pods[0].Profiles[0].Link {
+		t.Fatalf("stored report %+v\nwant %+v", got.Pods[0], want.Pods[0])
+	}
+	if ts := got.Targets[0]; ts.State != StateDone || len(ts.Profiles) != 2 || ts.Profiles[1].Name != "goroutine" || ts.Profiles[1].State != StateDone {
+		t.Fatalf("stored target status %+v", ts)
+	}
+
+	// Unknown, malformed, and an alert's incident: not captures.
+	alertRec := r.post(t, payload(t, "g-alert", "firing", alert("firing", "127.0.0.1:6061")), nil)
+	var accepted struct{ Incident string }
+	if err := json.Unmarshal(alertRec.Body.Bytes(), &accepted); err != nil || accepted.Incident == "" {
+		t.Fatalf("alert: %s", alertRec.Body)
+	}
+	waitFor(t, func() bool { return len(r.store.keys("incident.json")) == 2 })
+	for _, id := range []string{"20261123T010203Z-0badc0de", "../../state", st.ID + "x", accepted.Incident} {
+		if rec := serve(restarted, httptestGet("/api/v1/captures/"+id)); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %q: %d, want 404", id, rec.Code)
+		}
 	}
 }
