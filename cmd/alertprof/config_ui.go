@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/handler"
 	"github.com/alertprof/alertprof/report/webui"
@@ -36,7 +38,7 @@ func (c UIConfig) validate() error {
 // newProfileUI builds the pprof web UI over the artifact store, or
 // returns nil when ui.enabled is false. Its links use the local store's
 // link key (ALERTPROF_LINK_KEY, else the random key of this process).
-func newProfileUI(cfg Config, store builtStore, gate capture.Gate, log *slog.Logger) (handler.ProfileUI, error) {
+func newProfileUI(cfg Config, store builtStore, gate capture.Gate, log *slog.Logger, reg prometheus.Registerer) (handler.ProfileUI, error) {
 	if !cfg.UI.Enabled {
 		return nil, nil
 	}
@@ -58,11 +60,12 @@ func newProfileUI(cfg Config, store builtStore, gate capture.Gate, log *slog.Log
 		return nil, err
 	}
 	ui, err := webui.New(store.store, signer, webui.Config{
-		BaseURL:  cfg.PublicURL,
-		MaxOpen:  cfg.UI.MaxOpenProfiles,
-		MaxBytes: cfg.Capture.MaxProfileBytes,
-		Gate:     gate,
-		Logger:   log,
+		BaseURL:    cfg.PublicURL,
+		MaxOpen:    cfg.UI.MaxOpenProfiles,
+		MaxBytes:   cfg.Capture.MaxProfileBytes,
+		Gate:       gate,
+		Logger:     log,
+		Registerer: reg,
 	})
 	if err != nil {
 		// Not fatal: alerts matter more than the browser view.

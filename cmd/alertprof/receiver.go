@@ -58,7 +58,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newProfileUI(cfg, store, gate, log)
+	ui, err := newProfileUI(cfg, store, gate, log, reg)
 	if err != nil {
 		return nil, err
 	}

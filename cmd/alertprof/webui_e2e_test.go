@@ -100,6 +100,9 @@ ui:
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("tampered link %s: HTTP %d, want 403", bad, resp.StatusCode)
 	}
+	if m := string(httpGet(t, "http://"+apAddr+"/metrics")); !strings.Contains(m, `alertprof_ui_requests_total{result="forbidden"} 1`) {
+		t.Fatalf("/metrics does not count the refused link:\n%s", m)
+	}
 }
 
 type storedProfile struct {

@@ -63,6 +63,7 @@ func (u *UI) load(key string) (map[string]http.Handler, error) {
 	if handlers == nil {
 		return nil, errNoHandlers
 	}
+	u.metrics.opened.Inc()
 	u.log.Debug("pprof UI opened a profile", "key", key)
 	return handlers, nil
 }

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/alertprof/alertprof/capture"
 )
 
@@ -52,16 +54,19 @@ type Config struct {
 	// page) together with the rest of the receiver; nil bounds nothing.
 	Gate   capture.Gate
 	Logger *slog.Logger
+	// Registerer takes the UI's metrics; a private registry when nil.
+	Registerer prometheus.Registerer
 }
 
 // UI is the pprof web interface for stored profiles. It is an
 // http.Handler for requests whose path has Prefix stripped.
 type UI struct {
-	cfg    Config
-	store  Store
-	signer *capture.Signer
-	log    *slog.Logger
-	open   *openProfiles
+	cfg     Config
+	store   Store
+	signer  *capture.Signer
+	log     *slog.Logger
+	open    *openProfiles
+	metrics *metrics
 }
 
 // New builds the UI over store; signer signs and checks its links.
@@ -86,8 +91,11 @@ func New(store Store, signer *capture.Signer, cfg Config) (*UI, error) {
 	if _, err := os.UserConfigDir(); err != nil {
 		return nil, fmt.Errorf("webui: pprof's web UI needs $HOME or $XDG_CONFIG_HOME: %w", err)
 	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	u := &UI{cfg: cfg, store: store, signer: signer, log: cfg.Logger}
+	u := &UI{cfg: cfg, store: store, signer: signer, log: cfg.Logger, metrics: newMetrics(cfg.Registerer)}
 	op, err := newOpenProfiles(cfg.MaxOpen, u.load)
 	if err != nil {
 		return nil, err
@@ -153,24 +161,29 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	exp, sig, key, view, ok := splitPath(r.URL.Path)
 	if !ok {
+		u.metrics.requests.WithLabelValues(resultNotFound).Inc()
 		http.Error(w, "not found: a flame-graph link is /ui/<expiry>/<signature>/<artifact key>.pb.gz/<view>", http.StatusNotFound)
 		return
 	}
 	if err := u.signer.Verify(signedName(key), exp, sig); err != nil {
+		u.metrics.requests.WithLabelValues(resultForbidden).Inc()
 		http.Error(w, "forbidden: "+err.Error()+"; ask for a fresh link (a new report carries one)", http.StatusForbidden)
 		return
 	}
 	if view == "" {
+		u.metrics.requests.WithLabelValues(resultOK).Inc()
 		// .../heap.pb.gz → .../heap.pb.gz/flamegraph, relative so that any
 		// prefix in front of alertprof keeps working.
 		redirect(w, key[strings.LastIndex(key, "/")+1:]+"/flamegraph", r.URL.RawQuery)
 		return
 	}
 	if msg, off := disabled[view]; off {
+		u.metrics.requests.WithLabelValues(resultNotFound).Inc()
 		http.Error(w, msg, http.StatusNotFound)
 		return
 	}
 	if !views[view] {
+		u.metrics.requests.WithLabelValues(resultNotFound).Inc()
 		http.Error(w, "not found: pprof has no page "+view, http.StatusNotFound)
 		return
 	}
@@ -181,9 +194,11 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := handlers[view]
 	if h == nil {
+		u.metrics.requests.WithLabelValues(resultNotFound).Inc()
 		http.Error(w, "not found: pprof has no page "+view, http.StatusNotFound)
 		return
 	}
+	u.metrics.requests.WithLabelValues(resultOK).Inc()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the path carries the signature
 	w.Header().Set("Cache-Control", "private, no-store")
@@ -191,6 +206,11 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) serveOpenError(w http.ResponseWriter, r *http.Request, key string, err error) {
+	result := resultOpenError
+	if errors.Is(err, fs.ErrNotExist) {
+		result = resultNotFound
+	}
+	u.metrics.requests.WithLabelValues(result).Inc()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		http.Error(w, "not found: no stored profile "+key, http.StatusNotFound)

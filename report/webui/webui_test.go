@@ -17,6 +17,9 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
@@ -33,6 +36,7 @@ type fixture struct {
 	ui    *UI
 	srv   *httptest.Server
 	clock atomic.Int64 // unix seconds
+	reg   *prometheus.Registry
 }
 
 func newFixture(t *testing.T, maxOpen int) *fixture {
@@ -60,7 +64,8 @@ func newFixture(t *testing.T, maxOpen int) *fixture {
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
-	f.ui, err = New(store, signer, Config{BaseURL: f.srv.URL, MaxOpen: maxOpen, Gate: capture.NewGate(2)})
+	f.reg = prometheus.NewRegistry()
+	f.ui, err = New(store, signer, Config{BaseURL: f.srv.URL, MaxOpen: maxOpen, Gate: capture.NewGate(2), Registerer: f.reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +197,31 @@ func TestRefusals(t *testing.T) {
 	if f.ui.Link(textKey) != "" {
 		t.Fatal("a text artifact got a flame-graph link")
 	}
+	// Four refusals above and the expired link; one profile opened.
+	if got := counterValue(t, f.ui.metrics.requests.WithLabelValues(resultForbidden)); got != 5 {
+		t.Errorf("alertprof_ui_requests_total{result=forbidden} = %v, want 5", got)
+	}
+	if got := counterValue(t, f.ui.metrics.opened); got != 1 {
+		t.Errorf("alertprof_ui_profiles_opened_total = %v, want 1 (cpu.pb.gz, opened once)", got)
+	}
+	families, err := f.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fam := range families {
+		if fam.GetName() == "alertprof_ui_requests_total" && len(fam.GetMetric()) != 4 {
+			t.Errorf("alertprof_ui_requests_total has %d series, want one per result", len(fam.GetMetric()))
+		}
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
 
 func TestNoLinkWithoutBaseURL(t *testing.T) {
