@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"testing"
 
@@ -26,27 +25,11 @@ func (a annotatedResolver) Resolve(ctx context.Context, labels map[string]string
 }
 
 func TestPodChannelReachesTheParent(t *testing.T) {
-	static, err := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := capture.Plan([]string{"heap"}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	notifier := newRecNotifier()
-	h, err := New(Config{Plan: plan}, Deps{
-		Resolver: annotatedResolver{static: static, channel: "#payments-oncall"},
-		Capturer: &fakeCapturer{},
-		Store:    &memStore{},
+	h := startHandler(t, Config{}, Deps{
+		Resolver: annotatedResolver{static: staticResolver(t), channel: "#payments-oncall"},
 		Notifier: notifier,
-		Logger:   slog.New(slog.DiscardHandler),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Start()
-	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
 
 	// One alert names nothing capturable: its problem line must follow the
 	// parent, not open the thread before the pods are known.

@@ -314,3 +314,49 @@ func counterValue(c prometheus.Counter) float64 {
 }
 
 func httptestGet(path string) *http.Request { return httptest.NewRequest(http.MethodGet, path, nil) }
+
+// staticResolver is the static resolver over the default allowed CIDRs.
+func staticResolver(t *testing.T) *capture.Static {
+	t.Helper()
+	static, err := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return static
+}
+
+// startHandler builds and starts a handler, filling what cfg and deps
+// leave out: a heap plan, the static resolver, the fake capturer, an
+// in-memory store, a recording notifier and a silent logger.
+func startHandler(t *testing.T, cfg Config, deps Deps) *Handler {
+	t.Helper()
+	if cfg.Plan == nil {
+		plan, err := capture.Plan([]string{"heap"}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Plan = plan
+	}
+	if deps.Resolver == nil {
+		deps.Resolver = staticResolver(t)
+	}
+	if deps.Capturer == nil {
+		deps.Capturer = &fakeCapturer{}
+	}
+	if deps.Store == nil {
+		deps.Store = &memStore{}
+	}
+	if deps.Notifier == nil {
+		deps.Notifier = newRecNotifier()
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	h, err := New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Start()
+	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	return h
+}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -337,18 +336,7 @@ func TestFinishedCaptureOutlivesARestart(t *testing.T) {
 	want := r.waitDone(t, st.ID)
 	waitFor(t, func() bool { return len(r.store.keys("incident.json")) == 1 })
 
-	plan, err := capture.Plan([]string{"heap"}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	static, err := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
-	if err != nil {
-		t.Fatal(err)
-	}
-	restarted, err := New(Config{Plan: plan}, Deps{Resolver: static, Capturer: &fakeCapturer{}, Store: r.store, Notifier: newRecNotifier()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	restarted := startHandler(t, Config{}, Deps{Store: r.store})
 	rec := serve(restarted, httptestGet("/api/v1/captures/"+st.ID))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET after a restart: %d %s", rec.Code, rec.Body)

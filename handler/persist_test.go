@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -45,25 +43,9 @@ func (s *stallingStore) Put(ctx context.Context, key string, r io.Reader) error 
 // as firing, and whose write is slow, must not land its write after the
 // resolve job's. The stored record and group state end resolved.
 func TestResolvedRecordIsNotOverwritten(t *testing.T) {
-	static, err := capture.NewStatic(capture.DefaultAllowedCIDRs, "/debug/pprof")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := capture.Plan([]string{"heap"}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	store := &stallingStore{stalled: make(chan struct{}), release: make(chan struct{})}
 	notifier := newRecNotifier()
-	h, err := New(Config{Plan: plan, Workers: 2}, Deps{
-		Resolver: static, Capturer: &fakeCapturer{}, Store: store, Notifier: notifier,
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Start()
-	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	h := startHandler(t, Config{Workers: 2}, Deps{Store: store, Notifier: notifier})
 
 	if rec := serve(h, newWebhookRequest(payload(t, "g-persist", "firing", alert("firing", "127.0.0.1:6060")))); rec.Code != http.StatusAccepted {
 		t.Fatalf("firing: %d %s", rec.Code, rec.Body)
