@@ -12,35 +12,12 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/alertprof/alertprof/capture/format"
 )
 
 // DefaultMaxBytes caps one profile body unless configured otherwise.
 const DefaultMaxBytes = 64 << 20
-
-// looksLikeText checks the start of a text profile: a goroutine dump
-// (goroutine?debug=2) or a heap profile in text (heap?debug=1). It names
-// what it expected.
-func looksLikeText(p Profile, b []byte) (string, bool) {
-	start := bytes.TrimLeft(b[:min(len(b), 64)], " \r\n")
-	switch p.Endpoint {
-	case "heap", "allocs":
-		return "a heap profile in text form", bytes.HasPrefix(start, []byte("heap profile: "))
-	default:
-		return "a goroutine dump", bytes.HasPrefix(start, []byte("goroutine "))
-	}
-}
-
-// looksLikeTrace checks the header of a Go execution trace:
-// "go 1.NN trace\x00\x00\x00".
-func looksLikeTrace(b []byte) bool {
-	rest, ok := bytes.CutPrefix(b, []byte("go 1."))
-	if !ok {
-		return false
-	}
-	rest = rest[:min(len(rest), 11)]
-	i := bytes.IndexByte(rest, ' ')
-	return i > 0 && bytes.HasPrefix(rest[i:], []byte(" trace\x00"))
-}
 
 // Result is the outcome of fetching one profile.
 type Result struct {
@@ -155,28 +132,17 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		return res
 	}
 	data := buf.Bytes()
-	if looksLikeHTML(data) {
-		res.Err = fetchErr(p, ReasonNotProfile, "the target sent an HTML page, not a profile (is this a pprof endpoint?)", nil)
+	want := p.Format()
+	if err := format.Check(want, data); err != nil {
+		res.Err = fetchErr(p, ReasonNotProfile, err.Error(), nil)
 		return res
 	}
-	if p.Text() {
-		if what, ok := looksLikeText(p, data); !ok {
-			res.Err = fetchErr(p, ReasonNotProfile, "the body is not "+what, nil)
-			return res
-		}
-		res.Data = data
-		return res
-	}
-	if p.Trace() {
-		if !looksLikeTrace(data) {
-			res.Err = fetchErr(p, ReasonNotProfile, "the body is not a Go execution trace (no \"go 1.N trace\" header)", nil)
-			return res
-		}
+	if want != format.Profile {
 		res.Data = data
 		return res
 	}
 	var parsed *profile.Profile
-	f.gate.Do(func() { parsed, err = profile.ParseData(data) })
+	f.gate.Do(func() { parsed, err = format.ParseProfile(data) })
 	if err != nil {
 		res.Err = fetchErr(p, ReasonNotProfile, "the body is not a valid profile", err)
 		return res

@@ -59,11 +59,6 @@ func snippet(b []byte) string {
 	return s
 }
 
-func looksLikeHTML(b []byte) bool {
-	s := strings.ToLower(strings.TrimSpace(string(b[:min(len(b), 256)])))
-	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html") || strings.Contains(s, "<body")
-}
-
 func fetchErr(p Profile, reason, detail string, err error) *FetchError {
 	return &FetchError{Profile: p.Name, Reason: reason, Detail: detail, Err: err}
 }

@@ -90,27 +90,3 @@ func TestStatusDetailIsOneValidLine(t *testing.T) {
 		}
 	}
 }
-
-func TestLooksLikeHTML(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want bool
-	}{
-		{name: "doctype", in: "<!DOCTYPE html><html></html>", want: true},
-		{name: "html tag after whitespace", in: "\n\n   <html lang=en>", want: true},
-		{name: "upper case", in: "<HTML>", want: true},
-		{name: "body tag after a comment", in: "<!-- proxy --><head></head><body>", want: true},
-		{name: "empty", in: "", want: false},
-		{name: "gzip magic", in: "\x1f\x8b\x08\x00\x00\x00", want: false},
-		{name: "plain text", in: "goroutine profile: total 4", want: false},
-		{name: "body tag too far in", in: strings.Repeat("x", 300) + "<body>", want: false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := looksLikeHTML([]byte(tc.in)); got != tc.want {
-				t.Errorf("looksLikeHTML(%q) = %v, want %v", tc.in, got, tc.want)
-			}
-		})
-	}
-}

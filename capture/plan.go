@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alertprof/alertprof/capture/format"
 )
 
 // MaxCPUSeconds caps the CPU profile window, whatever the configuration or
@@ -35,24 +37,19 @@ type Profile struct {
 	Delay time.Duration
 }
 
+// Format is what the endpoint answers, as the format registry names it.
+func (p Profile) Format() format.Format { return format.ForEndpoint(p.Endpoint, p.Debug) }
+
 // Text reports whether the endpoint answers text rather than a profile.
-func (p Profile) Text() bool { return p.Debug > 0 }
+func (p Profile) Text() bool { return p.Format().Text() }
 
 // Trace reports whether the endpoint answers a Go execution trace rather
 // than a profile.
-func (p Profile) Trace() bool { return p.Endpoint == "trace" }
+func (p Profile) Trace() bool { return p.Format() == format.Trace }
 
 // File is the artifact's file name: <name>.pb.gz, <name>.txt for text, or
 // <name>.out for an execution trace (the name `go tool trace` expects).
-func (p Profile) File() string {
-	if p.Text() {
-		return p.Name + ".txt"
-	}
-	if p.Trace() {
-		return p.Name + ".out"
-	}
-	return p.Name + ".pb.gz"
-}
+func (p Profile) File() string { return p.Name + p.Format().Ext() }
 
 // Query returns the raw query string for the request.
 func (p Profile) Query() string {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/pprof/driver"
 	"github.com/google/pprof/profile"
+
+	"github.com/alertprof/alertprof/capture/format"
 )
 
 var (
@@ -110,7 +112,7 @@ func (f *storeFetcher) fetch(src string) (*profile.Profile, error) {
 	if int64(len(data)) > f.max {
 		return nil, fmt.Errorf("%w (%d bytes)", errTooLarge, f.max)
 	}
-	p, err := profile.ParseData(data)
+	p, err := format.ParseProfile(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNotProfile, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/format"
 )
 
 // Store reads back what the pipeline stored. A missing key is an error
@@ -34,10 +35,6 @@ type Store interface {
 
 // Prefix is where the handler is mounted; links are built under it.
 const Prefix = "/ui"
-
-// ProfileSuffix marks the artifacts pprof can open; text artifacts (a
-// goroutine dump, a summary) get no link.
-const ProfileSuffix = ".pb.gz"
 
 // Config holds the UI's settings; zero values take the defaults.
 type Config struct {
@@ -118,10 +115,11 @@ func (u *UI) Link(key string) string {
 	return u.cfg.BaseURL + Prefix + "/" + exp + "/" + sig + "/" + (&url.URL{Path: key}).EscapedPath() + "/flamegraph"
 }
 
-// validKey accepts the keys the pipeline writes for pprof profiles: a
-// clean relative path, no part starting with a dot, ending in .pb.gz.
+// validKey accepts the keys the pipeline writes for pprof profiles (the
+// format registry's ending for them): a clean relative path, no part
+// starting with a dot. Text artifacts and traces get no link.
 func validKey(key string) bool {
-	if !strings.HasSuffix(key, ProfileSuffix) || !fs.ValidPath(key) || strings.ContainsAny(key, "\\\x00") {
+	if format.OfKey(key) != format.Profile || !fs.ValidPath(key) || strings.ContainsAny(key, "\\\x00") {
 		return false
 	}
 	for _, part := range strings.Split(key, "/") {
@@ -233,7 +231,7 @@ func splitPath(p string) (exp, sig, key, view string, ok bool) {
 		return "", "", "", "", false
 	}
 	exp, sig, rest := parts[0], parts[1], parts[2]
-	if strings.HasSuffix(rest, ProfileSuffix) {
+	if format.OfKey(rest) == format.Profile {
 		key = rest
 	} else {
 		i := strings.LastIndex(rest, "/")
