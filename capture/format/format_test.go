@@ -200,3 +200,45 @@ func TestTextReader(t *testing.T) {
 		}
 	}
 }
+
+// bomb is gzip of n zero bytes: a few kilobytes that inflate to n.
+func bomb(t *testing.T, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := make([]byte, 1<<20)
+	for n > 0 {
+		k := min(n, len(zero))
+		if _, err := zw.Write(zero[:k]); err != nil {
+			t.Fatal(err)
+		}
+		n -= k
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestParseProfileMaxStopsAtTheDecodedCap(t *testing.T) {
+	b := bomb(t, 64<<20)
+	if len(b) > 1<<20 {
+		t.Fatalf("bomb is %d bytes compressed; want a small one", len(b))
+	}
+	_, err := ParseProfileMax(b, 8<<20)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("64 MiB bomb under an 8 MiB cap: err = %v, want ErrTooLarge", err)
+	}
+	// The uncompressed form is held to the same cap.
+	if _, err := ParseProfileMax(make([]byte, 9<<20), 8<<20); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("9 MiB raw under an 8 MiB cap: err = %v, want ErrTooLarge", err)
+	}
+	// A real profile well under the cap still parses.
+	prof := realProfile(t)
+	if _, err := ParseProfileMax(prof, 8<<20); err != nil {
+		t.Fatalf("real profile: %v", err)
+	}
+}
