@@ -38,6 +38,7 @@ type Fetcher struct {
 	maxBytes int64
 	timeout  time.Duration
 	gate     Gate // bounds profile decoding; nil bounds nothing
+	agent    string
 }
 
 // NewFetcher returns a Fetcher using client (nil means a new client with
@@ -64,6 +65,13 @@ func NewFetcher(client *http.Client, maxBytes int64, timeout time.Duration) *Fet
 // one CPU budget with the analysis; it returns f.
 func (f *Fetcher) WithGate(g Gate) *Fetcher {
 	f.gate = g
+	return f
+}
+
+// WithUserAgent makes the fetcher send ua as its User-Agent, so a target's
+// logs say who asked for a profile; it returns f.
+func (f *Fetcher) WithUserAgent(ua string) *Fetcher {
+	f.agent = ua
 	return f
 }
 
@@ -109,6 +117,9 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	if err != nil {
 		res.Err = fetchErr(p, ReasonConnect, "cannot build the request", err)
 		return res
+	}
+	if f.agent != "" {
+		req.Header.Set("User-Agent", f.agent)
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {

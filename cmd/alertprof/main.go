@@ -9,10 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-)
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+	"github.com/prometheus/common/version"
+)
 
 const usage = `alertprof turns an alert about a Go service into pprof evidence.
 
@@ -51,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case demoTargetCommand:
 		return runDemoTarget(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "alertprof", version)
+		fmt.Fprintln(stdout, version.Print("alertprof"))
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/handler"
@@ -42,7 +44,8 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("alertprof"))
 	if notifier == nil && cfg.Slack.enabled() {
 		slack, err := newSlack(cfg.Slack, log, reg)
 		if err != nil {
@@ -122,7 +125,7 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 		}
 		errc <- srv.Serve(ln)
 	}()
-	rc.log.Info("alertprof listening", "addr", ln.Addr().String(), "artifacts", rc.store.describe, "version", version)
+	rc.log.Info("alertprof listening", "addr", ln.Addr().String(), "artifacts", rc.store.describe, "version", version.Version, "revision", version.GetRevision())
 
 	select {
 	case err := <-errc:
@@ -149,7 +152,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if err != nil {
 		return nil, nil, err
 	}
-	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate)
+	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent())
 	if cfg.Capture.Mode == "static" {
 		log.Info("target mode: static", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
 		return static, direct, nil
@@ -161,7 +164,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		QPS:        k.QPS,
 		Burst:      k.Burst,
 		Timeout:    k.Timeout,
-		UserAgent:  "alertprof/" + version,
+		UserAgent:  userAgent(),
 	})
 	if errors.Is(err, capture.ErrNoKubeConfig) && cfg.Capture.Mode == "auto" {
 		log.Info("target mode: static (no kubeconfig and not in a cluster)", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)

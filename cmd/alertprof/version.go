@@ -1,0 +1,23 @@
+package main
+
+import (
+	"github.com/prometheus/common/version"
+)
+
+// Build information is stamped the Prometheus way, into
+// github.com/prometheus/common/version at link time:
+//
+//	go build -ldflags "$(bash .ci/ldflags.sh)" ./cmd/alertprof
+//
+// sets Version, Revision, Branch, BuildUser and BuildDate. An unstamped
+// build (go run, go test) reports version "dev" and the revision the Go
+// toolchain recorded, if any.
+func init() {
+	if version.Version == "" {
+		version.Version = "dev"
+	}
+}
+
+// userAgent is what alertprof sends to pprof targets, Slack, the object
+// store and the Kubernetes API: "alertprof/<version>".
+func userAgent() string { return version.ComponentUserAgent("alertprof") }
