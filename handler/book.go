@@ -28,6 +28,10 @@ type book struct {
 	resolving map[string]*adoption // group key -> store check of a resolve for no known incident
 	claims    *cooldowns
 	flights   map[string]string // target key -> who is capturing it now
+	// forgotten holds the IDs of the incidents forgotten last, so that a
+	// store read that raced with an incident's last write cannot bring
+	// it back.
+	forgotten recent
 }
 
 // entry is one incident in the book.
@@ -137,6 +141,7 @@ func (b *book) end(id string) {
 		return
 	}
 	delete(b.entries, id)
+	b.forgotten.add(id)
 	for _, alias := range e.aliases {
 		delete(b.aliases, alias)
 	}
@@ -271,3 +276,22 @@ func (b *book) saved(id string) (record, groupState, bool) {
 	}
 	return rec, st, true
 }
+
+// recent is a set of the last len(ring) strings added.
+type recent struct {
+	ring [1024]string
+	next int
+	set  map[string]bool
+}
+
+func (r *recent) add(s string) {
+	if r.set == nil {
+		r.set = make(map[string]bool, len(r.ring))
+	}
+	delete(r.set, r.ring[r.next])
+	r.ring[r.next] = s
+	r.set[s] = true
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+func (r *recent) has(s string) bool { return r.set[s] }

@@ -59,9 +59,10 @@ func (b *book) adopt(ctx context.Context, j job, load func() *stored) (job, bool
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	defer close(a.done)
-	// An incident already in the book is never adopted again: it was
-	// opened here, and the store has not caught up with its resolve yet.
-	found := st != nil && b.entries[st.state.Incident.ID] == nil
+	// An incident in the book, or just forgotten by it, is never adopted:
+	// this process worked on it, and the store had not caught up with its
+	// resolve when it was read.
+	found := st != nil && b.entries[st.state.Incident.ID] == nil && !b.forgotten.has(st.state.Incident.ID)
 	if j.incident.ID == "" {
 		delete(b.resolving, j.incident.GroupKey)
 		if !found {
