@@ -78,6 +78,9 @@ func (b *book) adopt(ctx context.Context, j job, load func() *stored) (job, bool
 		return j, true
 	}
 	e := b.lockedEntry(j.incident.ID)
+	if e == nil { // cannot happen while the job counts: it holds the entry
+		return j, false
+	}
 	e.checked, e.adoption = true, nil
 	if found {
 		s := b.lockedTakeOver(st)
