@@ -153,19 +153,16 @@ type Deps struct {
 
 // Handler is the webhook receiver and its job pipeline.
 type Handler struct {
-	cfg       Config
-	deps      Deps
-	log       *slog.Logger
-	metrics   *metrics
-	incidents *incidents
-	records   *records
-	adoption  *adoption
-	limiter   *limiter
-	pool      *pool
-	inflight  *inflight
-	ondemand  *onDemands
-	ready     atomic.Bool
-	router    chi.Router
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	metrics  *metrics
+	book     *book
+	limiter  *limiter
+	pool     *pool
+	ondemand *onDemands
+	ready    atomic.Bool
+	router   chi.Router
 }
 
 // New builds a Handler. Call Start before serving and Shutdown to drain.
@@ -190,8 +187,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		reg := prometheus.NewRegistry()
 		deps.Registerer, deps.Gatherer = reg, reg
 	}
-	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, incidents: newIncidents(cfg.Cooldown), records: newRecords(), adoption: newAdoption(),
-		inflight: newInflight(), ondemand: newOnDemands(cfg.QueueSize)}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, book: newBook(cfg.Cooldown), ondemand: newOnDemands(cfg.QueueSize)}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
 	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {

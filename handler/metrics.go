@@ -64,7 +64,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 		}, []string{"profile"}),
 		skipped: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertprof_targets_skipped_total",
-			Help: "Alerts or targets not captured, by reason (no_target, cooldown).",
+			Help: "Alerts or targets not captured, by reason (no_target, cooldown, in_flight).",
 		}, []string{"reason"}),
 		failures: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertprof_failures_total",
@@ -104,7 +104,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 		}
 		m.captureDuration.WithLabelValues(p)
 	}
-	for _, r := range []string{"no_target", "cooldown"} {
+	for _, r := range []string{"no_target", "cooldown", "in_flight"} {
 		m.skipped.WithLabelValues(r)
 	}
 	for _, s := range []string{"store", "summarize", "notify", "record"} {

@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"sync"
@@ -35,19 +34,17 @@ func (h *Handler) StartCapture(ctx context.Context, req CaptureRequest) (*OnDema
 		return nil, err
 	}
 	now := h.deps.Now()
-	id := newCaptureID(now)
-	inc, continued := h.records.incident(req.Incident), req.Incident != ""
-	if continued && inc.ID == "" {
-		return nil, &requestError{code: http.StatusNotFound, msg: fmt.Sprintf("incident %q is not open here", req.Incident)}
+	id := newIncidentID(now)
+	continued := req.Incident != ""
+	notOpen := &requestError{code: http.StatusNotFound, msg: fmt.Sprintf("incident %q is not open here", req.Incident)}
+	if _, open := h.book.incident(req.Incident); continued && !open {
+		return nil, notOpen
 	}
 	targets, err := h.deps.Resolver.Resolve(ctx, labels)
 	if err != nil {
 		return nil, resolveError(err)
 	}
-	if !continued {
-		inc = onDemandIncident(id, req, labels, targets, now)
-	}
-	c := &OnDemand{id: id, incident: inc, continued: continued, notify: req.Notify, alert: a, plan: plan,
+	c := &OnDemand{id: id, continued: continued, notify: req.Notify, alert: a, plan: plan,
 		created: now, now: h.deps.Now, done: make(chan struct{})}
 	var keys []string
 	for _, t := range targets {
@@ -56,17 +53,30 @@ func (h *Handler) StartCapture(ctx context.Context, req CaptureRequest) (*OnDema
 			keys = append(keys, t.Key())
 		}
 	}
-	if busy, holder, ok := h.inflight.claimAll(keys, id); !ok {
+	holder := onDemandHolder(id)
+	if busy, by, ok := h.book.claimAll(keys, holder); !ok {
 		return nil, &requestError{code: http.StatusConflict,
-			msg: fmt.Sprintf("%s is being captured right now (by %s); ask again when that capture ends", busy, holder)}
+			msg: fmt.Sprintf("%s is being captured right now (by %s); ask again when that capture ends", busy, by)}
 	}
-	c.unclaim = func() {
+	unclaim := func() {
 		for _, k := range keys {
-			h.inflight.remove(k)
+			h.book.release(k, holder)
 		}
 	}
+	if continued {
+		inc, ok := h.book.join(req.Incident)
+		if !ok {
+			unclaim()
+			return nil, notOpen
+		}
+		c.incident = inc
+	} else {
+		c.incident = onDemandIncident(id, req, labels, targets, now)
+		h.book.openOnDemand(c.incident)
+	}
 	if err := h.ondemand.add(c); err != nil {
-		c.unclaim()
+		unclaim()
+		h.book.end(c.incident.ID)
 		return nil, err
 	}
 	go h.runOnDemand(c)
@@ -108,51 +118,32 @@ func onDemandIncident(id string, req CaptureRequest, labels map[string]string, t
 // onDemandGroupPrefix starts the group key of a capture's own incident.
 const onDemandGroupPrefix = "ondemand/"
 
-func newCaptureID(now time.Time) string {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	return fmt.Sprintf("%s-%x", now.UTC().Format("20060102T150405Z"), rnd)
-}
+// onDemandHolder names a capture on demand as the holder of its targets'
+// claims.
+func onDemandHolder(id string) string { return "capture on demand " + id }
 
 // runOnDemand captures every target of c, as runJob does for an alert.
 func (h *Handler) runOnDemand(c *OnDemand) {
 	defer h.ondemand.finished(c)
-	defer c.unclaim()
+	defer h.book.end(c.incident.ID)
 	ctx, cancel := context.WithTimeoutCause(h.ondemand.ctx, h.cfg.JobTimeout, errJobTimeout)
 	defer cancel()
 	log := h.log.With("capture", c.id, "incident", c.incident.ID)
-	j := job{incident: c.incident, received: c.created, plan: c.plan}
-	if !c.continued {
-		h.records.open(c.incident)
-		if c.notify {
-			h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: c.incident})
-		}
+	if !c.continued && c.notify {
+		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: c.incident})
 	}
-	sem := make(chan struct{}, h.cfg.PodsPerAlert)
-	var wg sync.WaitGroup
-	for _, ts := range c.targets {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			plog := log.With("target", ts.target.Key())
-			var pr report.PodReport
-			if ts.target.Skip != "" {
-				pr = h.skipReport(c.alert, ts.target)
-			} else {
-				pr = h.captureTarget(ctx, plog, j, c.alert, ts.target, func() { c.started(ts) })
-			}
-			h.records.add(c.incident.ID, pr)
-			if c.notify {
-				h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: c.incident, Pod: &pr})
-			}
-			c.finish(ts, pr)
-		})
+	items := make([]item, len(c.targets))
+	for i, ts := range c.targets {
+		items[i] = item{alert: c.alert, target: ts.target}
 	}
-	wg.Wait()
+	h.captureAll(ctx, log, fanOut{
+		job:      job{incident: c.incident, received: c.created, plan: c.plan},
+		holder:   onDemandHolder(c.id),
+		notify:   c.notify,
+		started:  func(i int) { c.started(c.targets[i]) },
+		finished: func(i int, pr report.PodReport) { c.finish(c.targets[i], pr) },
+	}, items)
 	h.writeRecord(ctx, log, c.incident.ID)
-	if !c.continued {
-		h.records.forget(c.incident.ID)
-	}
 	h.metrics.jobs.WithLabelValues("ondemand").Inc()
 	log.Info("capture on demand done", "targets", len(c.targets))
 }

@@ -66,7 +66,6 @@ type OnDemand struct {
 	plan      []capture.Profile
 	created   time.Time
 	now       func() time.Time
-	unclaim   func()
 	done      chan struct{}
 
 	mu       sync.Mutex

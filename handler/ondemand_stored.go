@@ -9,7 +9,7 @@ import (
 	"github.com/alertprof/alertprof/report"
 )
 
-// captureIDForm is what newCaptureID makes: the start time, then random hex.
+// captureIDForm is what newIncidentID makes: the start time, then random hex.
 var captureIDForm = regexp.MustCompile(`^\d{8}T\d{6}Z-[0-9a-f]{8}$`)
 
 // storedCapture reads a finished capture on demand back from its incident

@@ -274,11 +274,7 @@ func TestCaptureBypassesCooldownButNotInFlight(t *testing.T) {
 	}
 }
 
-func inflightLen(h *Handler) int {
-	h.inflight.mu.Lock()
-	defer h.inflight.mu.Unlock()
-	return len(h.inflight.m)
-}
+func inflightLen(h *Handler) int { return h.book.inFlight() }
 
 // TestCaptureContinuesAnOpenIncident: naming an open incident posts the
 // report in its thread instead of opening another.

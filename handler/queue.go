@@ -84,9 +84,11 @@ func (p *pool) work() {
 	}
 }
 
-// enqueue adds j without blocking. The caller holds p.mu through
-// p.lockedEnqueue when it must make a decision and the enqueue atomic.
-func (p *pool) lockedEnqueue(j job) error {
+// enqueue adds j without blocking; errQueueFull when no slot is free,
+// errQueueClosed once shutdown has begun.
+func (p *pool) enqueue(j job) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
 		return errQueueClosed
 	}
@@ -96,14 +98,6 @@ func (p *pool) lockedEnqueue(j job) error {
 	default:
 		return errQueueFull
 	}
-}
-
-// free reports how many jobs could be enqueued now. The caller holds p.mu.
-func (p *pool) lockedFree() int {
-	if p.closed {
-		return 0
-	}
-	return cap(p.jobs) - len(p.jobs)
 }
 
 func (p *pool) depth() int { return len(p.jobs) }

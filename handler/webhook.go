@@ -47,33 +47,21 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 
 	// Incident state and the queue change together or not at all: a 503
 	// leaves no trace, so Alertmanager's retry starts from the same state.
-	now := h.deps.Now()
-	h.incidents.mu.Lock()
-	h.pool.mu.Lock()
-	if h.pool.lockedFree() == 0 {
-		closed := h.pool.closed
-		h.pool.mu.Unlock()
-		h.incidents.mu.Unlock()
-		result, msg := resultQueueFull, "the job queue is full; retry later"
-		if closed {
-			result, msg = resultShuttingDown, "alertprof is shutting down; retry later"
+	j, err := h.book.accept(msg, h.deps.Now(), h.pool.enqueue)
+	if err != nil {
+		result, text := resultQueueFull, "the job queue is full; retry later"
+		if errors.Is(err, errQueueClosed) {
+			result, text = resultShuttingDown, "alertprof is shutting down; retry later"
 		}
 		h.metrics.requests.WithLabelValues(result).Inc()
 		log.Warn("webhook deferred", "reason", result)
-		writeError(w, http.StatusServiceUnavailable, msg)
+		writeError(w, http.StatusServiceUnavailable, text)
 		return
 	}
-	inc, opened := h.incidents.observe(msg, now)
-	j := job{incident: inc, opened: opened, received: now}
-	if msg.Status == "firing" {
-		j.alerts = firing
-	}
-	_ = h.pool.lockedEnqueue(j) // a free slot was checked under the same lock
-	h.pool.mu.Unlock()
-	h.incidents.mu.Unlock()
+	inc := j.incident
 
 	h.metrics.requests.WithLabelValues(resultAccepted).Inc()
-	log.Info("webhook accepted", "incident", inc.ID, "opened", opened, "firing", len(firing))
+	log.Info("webhook accepted", "incident", inc.ID, "opened", j.opened, "firing", len(firing))
 	writeJSON(w, http.StatusAccepted, map[string]any{"status": "accepted", "incident": inc.ID})
 }
 
