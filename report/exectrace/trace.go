@@ -72,8 +72,8 @@ func traceMinor(head []byte) int {
 	return -1
 }
 
-// LooksLike reports whether b starts like a Go execution trace.
-func LooksLike(b []byte) bool {
+// looksLike reports whether b starts like a Go execution trace.
+func looksLike(b []byte) bool {
 	if !bytes.HasPrefix(b, traceMagic) {
 		return false
 	}
@@ -196,7 +196,7 @@ func Summarize(r io.Reader, opt Options) (s *Summary, err error) {
 	if br.err != nil {
 		return nil, fmt.Errorf("read trace: %w", br.err)
 	}
-	if !LooksLike(head) {
+	if !looksLike(head) {
 		return nil, ErrNotTrace
 	}
 	if minor := traceMinor(head); minor < minTraceMinor {

@@ -194,8 +194,8 @@ func TestLooksLikeTrace(t *testing.T) {
 		"goroutine 1 [running]:":       false,
 		"":                             false,
 	} {
-		if got := LooksLike([]byte(in)); got != want {
-			t.Errorf("LooksLike(%q) = %v, want %v", in, got, want)
+		if got := looksLike([]byte(in)); got != want {
+			t.Errorf("looksLike(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

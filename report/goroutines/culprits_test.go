@@ -1,8 +1,7 @@
 package goroutines
 
 import (
-	"compress/gzip"
-	"os"
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,16 +35,7 @@ func TestCulpritGoroutineDumps(t *testing.T) {
 
 func readDump(t testing.TB, file string) *Dump {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := Parse(zr)
+	g, err := Parse(bytes.NewReader(gunzipFile(t, file)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// FuzzParseGoroutines feeds arbitrary text to the goroutine dump parser.
-func FuzzParseGoroutines(f *testing.F) {
+// FuzzParse feeds arbitrary text to the goroutine dump parser.
+func FuzzParse(f *testing.F) {
 	f.Add([]byte(sampleDump))
 	f.Add([]byte("goroutine 1 [select, 1 minutes]:\nmain.f(...)\n\t/x.go:1\n...additional frames elided...\ncreated by x in goroutine 2\n"))
 	f.Add([]byte("goroutine 1 []:\n)\n(\n\t\n"))

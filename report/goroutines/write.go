@@ -2,7 +2,6 @@ package goroutines
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -13,12 +12,6 @@ import (
 
 // defaultTop is the number of groups Write lists when asked for none.
 const defaultTop = 10
-
-// IsDump reports whether data looks like a text goroutine dump
-// (goroutine?debug=2) rather than a pprof profile.
-func IsDump(data []byte) bool {
-	return bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("goroutine "))
-}
 
 // Headline is the goroutine dump's sentence: the total and its largest
 // group, e.g. "10,012 goroutines, 10,000 (99.88%) in [chan receive, 17
