@@ -15,7 +15,7 @@ import (
 // 5 ms on a TCP peer, fetched from the running program as alertprof
 // fetches it. It reports MB/s of trace read.
 //
-//	go test ./report/ -run '^$' -bench BenchmarkTraceSummary -benchtime 10x
+//	go test ./report/exectrace/ -run '^$' -bench BenchmarkTraceSummary -benchtime 10x
 func BenchmarkTraceSummary(b *testing.B) {
 	bin := testprog.Build(b, "../testdata/gen/slowpeer")
 	addr, stop := testprog.Run(b, bin, "pprof ", "-delay", "5ms", "-clients", "200")

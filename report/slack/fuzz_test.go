@@ -13,7 +13,8 @@ import (
 
 // FuzzAnalyze feeds arbitrary bytes through everything a capture goes
 // through: the pod analyser (as two heap snapshots, so that the growth
-// between them is computed too), the text and the Slack renderers. Nothing
+// between them is computed too; traces, goroutine dumps and memory
+// statistics go through it as well), the text and the Slack renderers. Nothing
 // may panic, tables keep to the top asked for, and the Slack limits hold.
 func FuzzAnalyze(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*.pb.gz"))
@@ -31,6 +32,10 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 	}
+	if trace, err := os.ReadFile(filepath.Join("..", "testdata", "trace", "slowpeer.out")); err == nil {
+		f.Add(trace[:min(len(trace), 4<<10)])
+	}
+	f.Add([]byte("heap profile: 1: 2 [3: 4] @ heap/1048576\n# runtime.MemStats\n# Sys = 4194304\n# HeapSys = 2097152\n# HeapAlloc = 1048576\n# NextGC = 4194304\n"))
 	f.Add([]byte("goroutine 1 [chan receive, 17 minutes]:\nmain.worker()\n\t/app/main.go:12 +0x1d\ncreated by main.main in goroutine 1\n\t/app/main.go:8 +0x25\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pr := report.PodReport{Target: "shop/api-0", AlertName: "Fuzz"}
