@@ -102,9 +102,9 @@ func webURL(s string) (string, bool) {
 }
 
 type slackMessage struct {
-	blocks    []slackgo.Block
-	text      string
-	truncated bool // some of the report did not fit
+	blocks []slackgo.Block
+	text   string
+	cut    cuts // what of the report did not fit
 }
 
 // podMessage is the reply for one pod: what was captured, each profile's
@@ -130,7 +130,7 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 	if pr.Memory != nil {
 		text, rows := memorySection(pr.Memory)
 		memBlock = slackgo.NewSectionBlock(mrkdwn(text), nil, nil)
-		msg.truncated = rows > 0
+		msg.cut.Rows += rows
 		room--
 	}
 	if pr.Memory.Explains() { // an OOM explained comes first
@@ -164,7 +164,7 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 		a.headline = "" // the memory section above says it
 	}
 	analysis, cut := a.blocks(room)
-	msg.truncated = cut.any()
+	msg.cut.Sections, msg.cut.Rows = cut.Sections, msg.cut.Rows+cut.Rows
 	msg.blocks = append(msg.blocks, analysis...)
 	if memBlock != nil {
 		msg.blocks = append(msg.blocks, memBlock)
@@ -175,7 +175,7 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 	if len(links) > 0 {
 		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", linkElements("Raw profiles: ", links)...))
 	}
-	if msg.truncated {
+	if msg.cut.any() {
 		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", mrkdwn("The report was cut to fit Slack; the full report is attached below.")))
 	}
 	return msg

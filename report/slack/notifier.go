@@ -140,9 +140,11 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 	if _, err := s.post(ctx, th.Channel, th.TS, msg.text, msg.blocks); err != nil {
 		return fmt.Errorf("post the report for %s: %w", pr.Target, err)
 	}
-	if !msg.truncated {
+	if !msg.cut.any() {
 		return nil
 	}
+	s.log.Info("report cut to fit Slack, attaching it whole", "target", pr.Target,
+		"sections_cut", len(msg.cut.Sections), "rows_cut", msg.cut.Rows)
 	// The whole report did not fit in a message: attach it as a file in
 	// the thread rather than lose it.
 	var b strings.Builder
