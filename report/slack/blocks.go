@@ -67,10 +67,11 @@ func (a analysis) blocks(limit int) ([]slackgo.Block, cuts) {
 	var c cuts
 	var sections []string
 	var names []string // what each section shows, for the note on cuts
+	var rowsCut []int  // rows each section cut to fit
 	add := func(text string, rows int, name string) {
 		sections = append(sections, text)
 		names = append(names, name)
-		c.Rows += rows
+		rowsCut = append(rowsCut, rows)
 	}
 	if a.headline != "" {
 		add("*"+escapeMrkdwn(a.headline)+"*", 0, "headline")
@@ -96,6 +97,7 @@ func (a analysis) blocks(limit int) ([]slackgo.Block, cuts) {
 			break
 		}
 		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwnText(text), nil, nil))
+		c.Rows += rowsCut[i]
 	}
 	return blocks, c
 }

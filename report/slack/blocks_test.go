@@ -162,6 +162,14 @@ func TestBlocksLimits(t *testing.T) {
 	if !strings.Contains(texts[0], "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;") {
 		t.Errorf("headline not escaped: %q", texts[0])
 	}
+	// The cuts are data too: what decides attaching the whole report.
+	_, cut := analysis{headline: "h", sums: sums}.blocks(0)
+	if len(cut.Sections) != 32 || cut.Sections[0] != "heap inuse_space"+evil || cut.Rows < 48*150 {
+		t.Errorf("cut %d sections (first %q), %d rows; want 32 sections and most rows of 48 tables", len(cut.Sections), cut.Sections[0], cut.Rows)
+	}
+	if _, cut := (analysis{headline: "h", sums: sums[:1]}).blocks(0); !cut.any() || cut.Sections != nil {
+		t.Errorf("one long table: cut %+v, want rows cut and no section", cut)
+	}
 }
 
 func readFile(t testing.TB, file string) []byte {
