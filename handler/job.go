@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/google/pprof/profile"
-
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertprof/alertprof/capture"
@@ -24,16 +22,14 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 	}
 	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), Kind: kind,
 		CapturedAt: h.deps.Now(), Restart: t.Restart, MemoryBounds: t.Memory, Owner: t.Owner}
-	parsed := make(map[string]*profile.Profile)
+	var arts []report.Artifact
 	for _, res := range h.deps.Capturer.Capture(ctx, t, plan) {
 		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))
-		if res.Err == nil && res.Parsed != nil {
-			parsed[res.Profile.Name] = res.Parsed
+		if res.Err == nil {
+			arts = append(arts, artifactOf(res))
 		}
 	}
-	h.addGrowth(log, &pr, parsed)
-	addMemory(&pr)
-	pr.Headline = podHeadline(pr)
+	h.analyze(log, &pr, arts)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {
 		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")
@@ -83,13 +79,6 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	}
 	if out.Key != "" && h.deps.UI != nil {
 		out.UILink = h.deps.UI.Link(out.Key) // "" for text artifacts
-	}
-	if err := h.analyze(log, res, &out); err != nil {
-		h.metrics.failures.WithLabelValues("summarize").Inc()
-		log.Error("summarizing a profile failed", "profile", name, "error", err)
-		if out.Error == "" {
-			out.Error = fmt.Sprintf("captured but not summarized: %v", err)
-		}
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/exectrace"
 )
 
 // TestLatencyAlertLeadsWithTheTrace runs a latency alert through the whole
@@ -113,7 +114,7 @@ func TestLatencyAlertLeadsWithTheTrace(t *testing.T) {
 	if !strings.HasSuffix(tr.Key, "/trace.out") || !bytes.HasPrefix(store.get(tr.Key), []byte("go 1.")) {
 		t.Errorf("trace stored at %q as %q…, want trace.out holding the raw trace", tr.Key, store.get(tr.Key)[:min(16, len(store.get(tr.Key)))])
 	}
-	if tr.Trace.Dominant != report.TraceNetwork || tr.Trace.Culprit != "main.callBackend" {
+	if tr.Trace.Dominant != exectrace.Network || tr.Trace.Culprit != "main.callBackend" {
 		t.Errorf("trace says %q in %q, want network wait in main.callBackend", tr.Trace.Dominant, tr.Trace.Culprit)
 	}
 	if ev.Pod.Headline != tr.Trace.Headline {
@@ -122,33 +123,5 @@ func TestLatencyAlertLeadsWithTheTrace(t *testing.T) {
 	waitFor(t, func() bool { return len(store.keys("summary.txt")) == 1 })
 	if sum := string(store.get(store.keys("summary.txt")[0])); !strings.Contains(sum, "[trace] execution trace:") || !strings.Contains(sum, "main.callBackend [network]") {
 		t.Errorf("summary.txt lacks the trace section:\n%s", sum)
-	}
-}
-
-// TestPodHeadlinePrefersTheTraceOnlyForIdleLatency checks when the trace's
-// headline replaces the profiles'.
-func TestPodHeadlinePrefersTheTraceOnlyForIdleLatency(t *testing.T) {
-	cpu := report.Summary{Kind: "cpu", Headline: &report.Headline{Text: "CPU 10ms in 1s"}}
-	waiting := &report.TraceSummary{Dominant: report.TraceNetwork, CPUBusy: 3, Headline: "network wait 80% of goroutine time, mostly in main.callBackend (3 goroutines, 4s)"}
-	busy := &report.TraceSummary{Dominant: report.TraceNetwork, CPUBusy: 90, Headline: "network wait 60% of goroutine time"}
-	running := &report.TraceSummary{Dominant: report.TraceRunning, CPUBusy: 95, Headline: "running 70% of goroutine time"}
-	tests := []struct {
-		name, kind string
-		trace      *report.TraceSummary
-		want       string
-	}{
-		{"latency, idle CPU, network wait", capture.KindLatency, waiting, waiting.Headline},
-		{"latency, busy CPU", capture.KindLatency, busy, cpu.Headline.Text},
-		{"latency, running dominates", capture.KindLatency, running, cpu.Headline.Text},
-		{"not a latency alert", capture.KindDefault, waiting, cpu.Headline.Text},
-		{"no trace", capture.KindLatency, nil, cpu.Headline.Text},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			pr := report.PodReport{Kind: tc.kind, Profiles: []report.ProfileReport{{Name: "cpu", Summary: &cpu}, {Name: "trace", Trace: tc.trace}}}
-			if got := podHeadline(pr); got != tc.want {
-				t.Errorf("headline %q, want %q", got, tc.want)
-			}
-		})
 	}
 }

@@ -1,37 +1,17 @@
-// Package report summarizes performance profiles into reports a person reads
-// in seconds.
+// Package report is alertprof's evidence model and its one analyser.
 //
-// Summarize reduces one pprof profile to a top-N table of functions that
-// matches what `go tool pprof -top -nodecount=N` prints: the same functions,
-// in the same order, with the same flat and cumulative values. The pprof
-// rules it reproduces are:
+// The model is what the notifiers show: an Incident, its Thread, and for
+// each captured pod a PodReport of ProfileReports. Analyze turns a pod's
+// fetched artifacts into its PodReport, the same way for an alert's job,
+// an on-demand capture and `alertprof analyze`: each artifact's analysis
+// (pprof top-N tables and their other telling views, goroutine groups,
+// execution trace, runtime memory statistics), the growth between the two
+// heap snapshots, the reconciliation of memory with the container's
+// limit, and the pod's headline by one rule (Headline). Renderers only
+// render a PodReport: WritePod as text (summary.txt, the console), the
+// report/slack package as Block Kit.
 //
-//   - Sample type: Options.SampleIndex if set, else the profile's
-//     DefaultSampleType, else the last sample type.
-//   - Frames the profile asks to drop (Profile.DropFrames and KeepFrames,
-//     set by some legacy profiles) are pruned first, as pprof does on load.
-//   - Granularity is "functions": inlined frames are expanded, each becoming
-//     its own function; addresses, files and line numbers are ignored. A
-//     frame without a function name is shown as "[binary]" (the base name of
-//     its mapping's file) or "<unknown>".
-//   - Flat is the value of samples whose innermost frame is the function;
-//     cum is the value of samples with the function anywhere on the stack,
-//     counted once per sample even under recursion.
-//   - Functions whose |cum| is below 0.5% of the summed flat values are
-//     dropped before the top N is taken (Summary.Dropped counts them).
-//   - Rows are ordered by |flat| descending, then name ascending, then |cum|
-//     descending.
-//   - Total is the sum of |value| over all samples; percentages are of it.
-//
-// On top of the table: Summary.Headline blames the heaviest flat function
-// and the innermost user function above it (runtime and standard-library
-// frames never hide the user's code); Summary.CumRows is the -top -cum
-// table; Analyze summarizes every telling sample type of a profile; Diff
-// reproduces `go tool pprof -base`; ParseGoroutines groups a
-// goroutine?debug=2 dump by state and stack in bounded memory;
-// SummarizeTrace streams a Go execution trace (golang.org/x/exp/trace) and
-// splits goroutine time by state, naming the callers that waited longest
-// on the network and on synchronisation; WriteSummary,
-// WriteGoroutines and Blocks render all of it as text and as Slack Block Kit
-// within Slack's limits.
+// Each analysis lives in its own subpackage, which never imports this one:
+// report/pprof (top-N, -top -cum, -base diff and per-profile headlines),
+// report/goroutines, report/exectrace and report/memory.
 package report

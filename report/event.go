@@ -4,6 +4,10 @@ import (
 	"time"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report/exectrace"
+	"github.com/alertprof/alertprof/report/goroutines"
+	"github.com/alertprof/alertprof/report/memory"
+	"github.com/alertprof/alertprof/report/pprof"
 )
 
 // Incident describes one firing episode of one Alertmanager group, as the
@@ -50,13 +54,19 @@ type ProfileReport struct {
 	Link     string        `json:"link,omitempty"`
 	Bytes    int           `json:"bytes,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
-	Summary  *Summary      `json:"summary,omitempty"`
+	// Summary is a pprof profile's main view: its most telling sample
+	// type (or the one asked for), or, for the second heap snapshot, the
+	// growth since the first.
+	Summary *pprof.Summary `json:"summary,omitempty"`
+	// Views are the profile's other telling sample types (heap:
+	// inuse_objects and alloc_space; block and mutex: contentions).
+	Views []pprof.Summary `json:"views,omitempty"`
 	// Goroutines groups a goroutine dump (goroutine?debug=2).
-	Goroutines *Goroutines `json:"goroutines,omitempty"`
+	Goroutines *goroutines.Dump `json:"goroutines,omitempty"`
 	// MemStats is the runtime's memory statistics (heap?debug=1).
-	MemStats *MemStats `json:"memstats,omitempty"`
+	MemStats *memory.Stats `json:"memstats,omitempty"`
 	// Trace summarizes an execution trace (/debug/pprof/trace).
-	Trace *TraceSummary `json:"trace,omitempty"`
+	Trace *exectrace.Summary `json:"trace,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`
@@ -94,7 +104,7 @@ type PodReport struct {
 	MemoryBounds *capture.MemoryBounds `json:"memory_bounds,omitempty"`
 	// Memory sets the runtime's memory statistics against MemoryBounds;
 	// nil when no memstats were captured.
-	Memory *MemoryReconciliation `json:"memory,omitempty"`
+	Memory *memory.Reconciliation `json:"memory,omitempty"`
 }
 
 // EventKind says what happened to an incident.

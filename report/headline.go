@@ -1,150 +1,51 @@
 package report
 
 import (
-	"cmp"
-	"fmt"
+	"github.com/alertprof/alertprof/capture"
 )
 
-// Headline is the one-sentence verdict on a profile: the function with the
-// heaviest flat value and the user function whose calls lead to most of it,
-// so that runtime and standard-library frames never hide the user's code.
-type Headline struct {
-	// Function is the heaviest flat function (the first row of the
-	// summary), as pprof names it.
-	Function string `json:"function"`
-	// Caller is the innermost user function above Function on the stacks
-	// that carry most of Function's value; empty when Function is itself
-	// user code or no user function calls it.
-	Caller string `json:"caller,omitempty"`
-	// Value is the part of the total spent in Function under Caller, in
-	// the summary's unit; Pct is it as a percentage of the total.
-	Value int64   `json:"value"`
-	Pct   float64 `json:"pct"`
-	// Net is the sum of the sample values: equal to the total for ordinary
-	// profiles, the net growth for diffs.
-	Net int64 `json:"net"`
-	// Text is the sentence, e.g. "inuse heap 6.40GB, 94.12% allocated by
-	// reflect.New ← main.ScanCustomers".
-	Text string `json:"text"`
-}
-
-// Culprit is the user function the headline blames: Caller, or Function when
-// Function is user code, or Function when no user function is involved.
-func (h Headline) Culprit() string {
-	if h.Caller != "" {
-		return h.Caller
+// Headline is the pod's one sentence, the one rule every renderer shows:
+//
+//  1. the memory verdict, when it explains an OOM kill;
+//  2. the execution trace's, when the alert is about latency and the
+//     trace explains it by waits on an idle CPU (see
+//     exectrace.Summary.WaitBound);
+//  3. the heap growth between the two snapshots, when the heap grew;
+//  4. the main summary of the first profile, in plan order, that has a
+//     headline (a heap that shrank says so here, after the snapshots);
+//  5. the first goroutine dump's largest group;
+//
+// else "".
+func Headline(pr PodReport) string {
+	if pr.Memory.Explains() {
+		return pr.Memory.Verdict
 	}
-	return h.Function
-}
-
-// headline builds the headline of the summary of sample value idx, whose
-// rows are sorted by flat.
-func (st *stacks) headline(idx int, sum Summary) *Headline {
-	if len(sum.Rows) == 0 || sum.Rows[0].Flat == 0 {
-		return nil
-	}
-	h := &Headline{Function: sum.Rows[0].Function}
-	userLeaf := isUserFunc(h.Function)
-	byCaller := make(map[string]int64)
-	for i, s := range st.samples {
-		v := s.Value[idx]
-		h.Net += v
-		leaf := st.leaf[i]
-		if v == 0 || leaf < 0 || userLeaf {
-			continue
-		}
-		if st.names[leaf] != h.Function {
-			continue
-		}
-		// The innermost user function on the stack: Function itself is
-		// not user code, so it is never the caller.
-		caller := ""
-		if c := st.caller[i]; c >= 0 {
-			caller = st.names[c]
-		}
-		byCaller[caller] += v
-	}
-	h.Value = sum.Rows[0].Flat
-	if !userLeaf {
-		var best string
-		var bestV int64
-		found := false
-		// Stacks without user code are the runtime's own. They must not
-		// hide a user function that carries a fair share (a fifth) of
-		// Function's value, but a user function with a sliver of it would
-		// mislead.
-		for c, v := range byCaller {
-			if c == "" {
-				continue
-			}
-			if !found || abs(v) > abs(bestV) || (abs(v) == abs(bestV) && cmp.Less(c, best)) {
-				best, bestV, found = c, v, true
+	if pr.Kind == capture.KindLatency {
+		for _, p := range pr.Profiles {
+			if p.Trace.WaitBound() {
+				return p.Trace.Headline
 			}
 		}
-		if rt, ok := byCaller[""]; ok && (!found || abs(rt) > abs(bestV) && abs(bestV)*5 < abs(sum.Rows[0].Flat)) {
-			best, bestV = "", rt
+	}
+	for _, p := range pr.Profiles {
+		if p.Summary != nil && p.Summary.Grew() {
+			return p.Summary.Headline.Text
 		}
-		h.Caller, h.Value = best, bestV
 	}
-	h.Pct = percent(h.Value, sum.Total)
-	h.Text = headlineText(sum, h)
-	return h
-}
-
-// headlineText words the headline for the profile's kind and sample type.
-func headlineText(sum Summary, h *Headline) string {
-	what, verb := costWords(sum)
-	amount := FormatValue(sum.Total, sum.Unit)
-	if sum.Diff {
-		amount = FormatValue(h.Net, sum.Unit)
-		if h.Net >= 0 {
-			amount = "+" + amount
+	for _, p := range pr.Profiles {
+		if p.Summary != nil && !p.Summary.Diff && p.Summary.Headline != nil {
+			return p.Summary.Headline.Text
 		}
-		what += " grew"
 	}
-	lead := fmt.Sprintf("%s %s", what, amount)
-	if sum.Kind == kindGoroutine && !sum.Diff {
-		lead = fmt.Sprintf("%s goroutines", amount)
-	}
-	if sum.Kind == kindCPU && sum.DurationNanos > 0 && !sum.Diff {
-		lead += fmt.Sprintf(" in %s (%s of the window)",
-			FormatValue(sum.DurationNanos, "nanoseconds"), formatPercent(percent(sum.Total, sum.DurationNanos)))
-	}
-	path := h.Function
-	if h.Caller != "" {
-		path += " ← " + h.Caller
-	}
-	return fmt.Sprintf("%s, %s %s %s", lead, formatPercent(h.Pct), verb, path)
-}
-
-// costWords names what a summary measures and how its cost is incurred.
-func costWords(sum Summary) (what, verb string) {
-	switch sum.Kind {
-	case kindHeap, kindAllocs:
-		switch sum.SampleType {
-		case "inuse_space", "space":
-			return "inuse heap", "allocated by"
-		case "inuse_objects", "objects":
-			return "inuse objects", "allocated by"
-		case "alloc_space":
-			return "allocated", "by"
-		case "alloc_objects":
-			return "allocated objects", "by"
+	for _, p := range pr.Profiles {
+		if p.Summary != nil && p.Summary.Headline != nil {
+			return p.Summary.Headline.Text
 		}
-	case kindCPU:
-		return "CPU", "in"
-	case kindGoroutine:
-		return "goroutines", "in"
-	case kindBlock:
-		if sum.SampleType == "contentions" {
-			return "blocking events", "in"
-		}
-		return "blocked", "in"
-	case kindMutex:
-		if sum.SampleType == "contentions" {
-			return "mutex contentions", "in"
-		}
-		return "mutex wait", "in"
 	}
-	return sum.SampleType, "in"
+	for _, p := range pr.Profiles {
+		if p.Goroutines != nil {
+			return p.Goroutines.Headline()
+		}
+	}
+	return ""
 }

@@ -8,14 +8,22 @@ import (
 	"time"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report/exectrace"
+	"github.com/alertprof/alertprof/report/goroutines"
+	"github.com/alertprof/alertprof/report/memory"
+	"github.com/alertprof/alertprof/report/pprof"
 )
 
 // WritePod writes the plain-text report of one pod: the headline, a line
 // per profile with its link or its error, then each profile's analysis
-// (top tables by flat and by cum, goroutine groups).
+// (top tables by flat and by cum for every view, goroutine groups,
+// the execution trace), the memory reconciliation before them.
 func WritePod(w io.Writer, pr PodReport) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "\n--- %s  alert %s", pr.Target, pr.AlertName)
+	fmt.Fprintf(bw, "\n--- %s", pr.Target)
+	if pr.AlertName != "" {
+		fmt.Fprintf(bw, "  alert %s", pr.AlertName)
+	}
 	if pr.Address != "" {
 		fmt.Fprintf(bw, "  (%s)", pr.Address)
 	}
@@ -44,27 +52,49 @@ func WritePod(w io.Writer, pr PodReport) error {
 			fmt.Fprintf(bw, "  %-10s open flame graph: %s\n", "", p.UILink)
 		}
 	}
-	WriteMemory(bw, pr.Memory)
+	memory.Write(bw, pr.Memory)
 	for _, p := range pr.Profiles {
-		switch {
-		case p.Summary != nil:
-			fmt.Fprintf(bw, "\n[%s] ", p.Name)
-			if err := WriteSummary(bw, *p.Summary); err != nil {
-				return err
-			}
-		case p.Goroutines != nil:
-			fmt.Fprintf(bw, "\n[%s] ", p.Name)
-			if err := WriteGoroutines(bw, p.Goroutines, defaultTop); err != nil {
-				return err
-			}
-		case p.Trace != nil:
-			fmt.Fprintf(bw, "\n[%s] ", p.Name)
-			if err := WriteTrace(bw, p.Trace); err != nil {
-				return err
-			}
+		if !p.rendered() {
+			continue
+		}
+		fmt.Fprintf(bw, "\n[%s] ", p.Name)
+		if err := WriteProfile(bw, p, pprof.DefaultTop); err != nil {
+			return err
 		}
 	}
 	return bw.Flush()
+}
+
+// rendered reports whether WriteProfile has an analysis to write.
+func (p ProfileReport) rendered() bool {
+	return p.Summary != nil || p.Goroutines != nil || p.Trace != nil
+}
+
+// WriteProfile writes the analysis of one profile as plain text: a pprof
+// profile's main summary, then each of its other views; a goroutine dump's
+// largest top groups; an execution trace's summary. The runtime's memory
+// statistics are the pod's (see memory.Write), so nothing is written for
+// them here.
+func WriteProfile(w io.Writer, p ProfileReport, top int) error {
+	switch {
+	case p.Summary != nil:
+		if err := pprof.WriteSummary(w, *p.Summary); err != nil {
+			return err
+		}
+		for _, v := range p.Views {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return fmt.Errorf("write summary: %w", err)
+			}
+			if err := pprof.WriteSummary(w, v); err != nil {
+				return err
+			}
+		}
+	case p.Goroutines != nil:
+		return goroutines.Write(w, p.Goroutines, top)
+	case p.Trace != nil:
+		return exectrace.Write(w, p.Trace)
+	}
+	return nil
 }
 
 // writeRestart writes a pod's restart context: one line per restarted

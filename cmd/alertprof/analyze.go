@@ -2,45 +2,58 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/exectrace"
+	"github.com/alertprof/alertprof/report/goroutines"
+	"github.com/alertprof/alertprof/report/memory"
+	"github.com/alertprof/alertprof/report/pprof"
 )
 
-// analysis is what analyze prints for one file. For a pprof profile the
-// main summary's fields are at the top level (file, kind, sample_type,
-// unit, total, rows, …) and other telling sample types follow in views; for
-// a goroutine dump, goroutines holds the groups; for an execution trace,
-// trace holds its summary; for the runtime's memory statistics
-// (memstats.txt, heap?debug=1), memory holds their reconciliation.
+// analysis is what analyze prints for one file in JSON. For a pprof
+// profile the main summary's fields are at the top level (file, kind,
+// sample_type, unit, total, rows, …) and other telling sample types follow
+// in views; for a goroutine dump, goroutines holds the groups; for an
+// execution trace, trace holds its summary; for the runtime's memory
+// statistics (memstats.txt, heap?debug=1), memory holds their
+// reconciliation.
 type analysis struct {
-	report.Summary
-	Views      []report.Summary             `json:"views,omitempty"`
-	Goroutines *report.Goroutines           `json:"goroutines,omitempty"`
-	Trace      *report.TraceSummary         `json:"trace,omitempty"`
-	Memory     *report.MemoryReconciliation `json:"memory,omitempty"`
+	pprof.Summary
+	Views      []pprof.Summary        `json:"views,omitempty"`
+	Goroutines *goroutines.Dump       `json:"goroutines,omitempty"`
+	Trace      *exectrace.Summary     `json:"trace,omitempty"`
+	Memory     *memory.Reconciliation `json:"memory,omitempty"`
 }
 
-// runAnalyze summarizes profiles and goroutine dumps on disk, the same way
-// a capture is summarized. JSON output is one object per file, one per line.
+// runAnalyze analyses profiles, goroutine dumps, heap profiles in text and
+// execution traces on disk with the analyser a capture goes through. The
+// files of one command are taken as one pod's, named by their base names
+// as a capture names them (heap.pb.gz, heap-2.pb.gz, goroutine.txt, …), so
+// a capture directory gives the pod report its job gave: with two heap
+// snapshots the second becomes the growth since the first. One file is
+// printed on its own; several as the pod's report. JSON output is one
+// object per file, one per line.
 func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	top := fs.Int("top", 10, "rows per table")
-	format := fs.String("format", "text", "output format: text or json")
+	outFormat := fs.String("format", "text", "output format: text or json")
 	sampleIndex := fs.String("sample-index", "", "sample type to report (default: every telling one, the profile's default first)")
 	base := fs.String("base", "", "report growth since this profile, as go tool pprof -base")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "alertprof analyze: --format %q is not text or json\n", *format)
+	if *outFormat != "text" && *outFormat != "json" {
+		fmt.Fprintf(stderr, "alertprof analyze: --format %q is not text or json\n", *outFormat)
 		return 2
 	}
 	if *top < 1 {
@@ -52,31 +65,27 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := report.Options{Top: *top, SampleIndex: *sampleIndex}
-	status := 0
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
-	enc := json.NewEncoder(out)
-	for i, path := range fs.Args() {
-		a, err := analyzeFile(path, *base, opts)
+	if *base != "" {
+		data, err := os.ReadFile(*base)
 		if err != nil {
-			fmt.Fprintln(stderr, "alertprof analyze:", err)
-			status = 1
-			continue
-		}
-		if *format == "json" {
-			if err := enc.Encode(a); err != nil {
-				fmt.Fprintln(stderr, "alertprof analyze:", err)
-				return 1
-			}
-			continue
-		}
-		if i > 0 {
-			fmt.Fprintln(out)
-		}
-		if err := writeAnalysis(out, path, a, *top); err != nil {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			return 1
 		}
+		if opts.Base, err = format.ParseProfile(data); err != nil {
+			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile: %v\n", *base, err)
+			return 1
+		}
+	}
+	pr, paths, errs := analyzeFiles(fs.Args(), opts)
+	status := 0
+	for _, err := range errs {
+		fmt.Fprintln(stderr, "alertprof analyze:", err)
+		status = 1
+	}
+	out := bufio.NewWriter(stdout)
+	if err := writeAnalyses(out, pr, paths, *outFormat, *top); err != nil {
+		fmt.Fprintln(stderr, "alertprof analyze:", err)
+		return 1
 	}
 	if err := out.Flush(); err != nil {
 		fmt.Fprintln(stderr, "alertprof analyze:", err)
@@ -85,138 +94,128 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-func writeAnalysis(w io.Writer, path string, a analysis, top int) error {
-	fmt.Fprintf(w, "%s\n", path)
-	if a.Trace != nil {
-		return report.WriteTrace(w, a.Trace)
+// analyzeFiles reads the files and builds their pod report. paths holds
+// the file of each profile of the report; a file that cannot be read or
+// analysed is left out of them, with an error naming it.
+func analyzeFiles(files []string, opts report.Options) (pr report.PodReport, paths []string, errs []error) {
+	pr = report.PodReport{Target: podTarget(files)}
+	var arts []report.Artifact
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		name := artifactName(path)
+		pr.Profiles = append(pr.Profiles, report.ProfileReport{Name: name, Link: path, Bytes: len(data)})
+		paths = append(paths, path)
+		arts = append(arts, report.Artifact{Name: name, Data: data})
 	}
-	if a.Goroutines != nil {
-		return report.WriteGoroutines(w, a.Goroutines, top)
+	failed := make(map[int]bool)
+	for _, err := range report.Analyze(&pr, arts, opts) {
+		if pe, ok := errors.AsType[*report.ProfileError](err); ok {
+			if i := failedProfile(pr, pe.Profile, failed); i >= 0 {
+				failed[i] = true
+				errs = append(errs, fmt.Errorf("%s: %w", paths[i], pe.Err))
+				continue
+			}
+		}
+		errs = append(errs, err)
 	}
-	if a.Memory != nil {
-		report.WriteMemory(w, a.Memory)
+	if len(failed) > 0 {
+		var keep []report.ProfileReport
+		var keptPaths []string
+		for i, p := range pr.Profiles {
+			if !failed[i] {
+				keep, keptPaths = append(keep, p), append(keptPaths, paths[i])
+			}
+		}
+		pr.Profiles, paths = keep, keptPaths
+	}
+	return pr, paths, errs
+}
+
+// failedProfile is the index of the first profile named name that has an
+// error and is not yet in failed, or -1.
+func failedProfile(pr report.PodReport, name string, failed map[int]bool) int {
+	for i, p := range pr.Profiles {
+		if p.Name == name && p.Error != "" && !failed[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// artifactName is the profile name a capture gives the file: its base
+// name up to the first dot ("heap-2" for heap-2.pb.gz).
+func artifactName(path string) string {
+	name, _, _ := strings.Cut(filepath.Base(path), ".")
+	return name
+}
+
+// podTarget names the pod of the files: their directory when they share
+// one.
+func podTarget(files []string) string {
+	dir := filepath.Dir(files[0])
+	for _, f := range files[1:] {
+		if filepath.Dir(f) != dir {
+			return "files"
+		}
+	}
+	return dir
+}
+
+// writeAnalyses prints the analysed files: as JSON, one object per file;
+// as text, one file on its own or several as the pod's report.
+func writeAnalyses(w io.Writer, pr report.PodReport, paths []string, outFormat string, top int) error {
+	if outFormat == "json" {
+		enc := json.NewEncoder(w)
+		for i, p := range pr.Profiles {
+			if err := enc.Encode(analysisOf(pr, p, paths[i])); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
-	if err := report.WriteSummary(w, a.Summary); err != nil {
-		return err
+	if len(pr.Profiles) > 1 {
+		return report.WritePod(w, pr)
 	}
-	for _, v := range a.Views {
-		fmt.Fprintln(w)
-		if err := report.WriteSummary(w, v); err != nil {
+	for i, p := range pr.Profiles {
+		fmt.Fprintf(w, "%s\n", paths[i])
+		if p.MemStats != nil {
+			memory.Write(w, pr.Memory)
+			continue
+		}
+		if err := report.WriteProfile(w, p, top); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// analyzeFile reads a pprof profile, a goroutine dump (plain or gzipped) or
-// an execution trace and analyzes it; with base set, it reports the growth
-// since base.
-func analyzeFile(path, base string, opts report.Options) (analysis, error) {
-	if a, ok, err := analyzeTrace(path, opts); ok || err != nil {
-		return a, err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return analysis{}, err
-	}
-	if dump, ok := goroutineDump(data); ok {
-		g, err := report.ParseGoroutines(dump)
-		if err != nil {
-			return analysis{}, fmt.Errorf("%s: %w", path, err)
+// analysisOf is the JSON object of one file.
+func analysisOf(pr report.PodReport, p report.ProfileReport, path string) analysis {
+	empty := pprof.Summary{File: path, Rows: []pprof.Row{}, CumRows: []pprof.Row{}}
+	switch {
+	case p.Summary != nil:
+		a := analysis{Summary: *p.Summary, Views: p.Views}
+		a.File = path
+		for i := range a.Views {
+			a.Views[i].File = path
 		}
-		return analysis{Summary: report.Summary{
-			File: path, Kind: "goroutine", SampleType: "goroutine", Unit: "count",
-			Total: int64(g.Total), Rows: []report.Row{}, CumRows: []report.Row{},
-		}, Goroutines: g}, nil
+		return a
+	case p.Goroutines != nil:
+		s := empty
+		s.Kind, s.SampleType, s.Unit, s.Total = "goroutine", "goroutine", "count", int64(p.Goroutines.Total)
+		return analysis{Summary: s, Goroutines: p.Goroutines}
+	case p.Trace != nil:
+		s := empty
+		s.Kind, s.SampleType, s.Unit, s.Total = "trace", "goroutine time", "nanoseconds", int64(p.Trace.Total)
+		return analysis{Summary: s, Trace: p.Trace}
+	case p.MemStats != nil:
+		s := empty
+		s.Kind = "memstats"
+		return analysis{Summary: s, Memory: pr.Memory}
 	}
-	if bytes.HasPrefix(data, []byte("heap profile: ")) {
-		// The heap profile as text (memstats.txt): its records name
-		// addresses only, but it ends with the runtime's MemStats.
-		ms, err := report.ParseMemStats(bytes.NewReader(data))
-		if err != nil {
-			return analysis{}, fmt.Errorf("%s: %w", path, err)
-		}
-		return analysis{Summary: report.Summary{File: path, Kind: "memstats", Rows: []report.Row{}, CumRows: []report.Row{}},
-			Memory: report.Reconcile(*ms, nil, nil)}, nil
-	}
-	p, err := report.ParseProfile(data)
-	if err != nil {
-		return analysis{}, fmt.Errorf("%s: not a pprof profile or goroutine dump: %w", path, err)
-	}
-	if base != "" {
-		bdata, err := os.ReadFile(base)
-		if err != nil {
-			return analysis{}, err
-		}
-		bp, err := report.ParseProfile(bdata)
-		if err != nil {
-			return analysis{}, fmt.Errorf("%s: not a pprof profile: %w", base, err)
-		}
-		sum, err := report.Diff(bp, p, opts)
-		if err != nil {
-			return analysis{}, fmt.Errorf("%s: %w", path, err)
-		}
-		sum.File = path
-		return analysis{Summary: sum}, nil
-	}
-	sums, err := report.Analyze(p, opts)
-	if err != nil {
-		return analysis{}, fmt.Errorf("%s: %w", path, err)
-	}
-	for i := range sums {
-		sums[i].File = path
-	}
-	return analysis{Summary: sums[0], Views: sums[1:]}, nil
-}
-
-// goroutineDump returns a reader of data's text if data is a goroutine
-// dump, gzipped or not.
-func goroutineDump(data []byte) (io.Reader, bool) {
-	if report.IsGoroutineDump(data) {
-		return bytes.NewReader(data), true
-	}
-	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
-		return nil, false
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, false
-	}
-	head := make([]byte, 64)
-	n, _ := io.ReadFull(zr, head)
-	if !report.IsGoroutineDump(head[:n]) {
-		return nil, false
-	}
-	zr, err = gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, false
-	}
-	return zr, true
-}
-
-// analyzeTrace summarizes path if it is an execution trace, streaming it
-// from disk; ok is false when it is not one.
-func analyzeTrace(path string, opts report.Options) (a analysis, ok bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return analysis{}, false, err
-	}
-	defer f.Close()
-	head := make([]byte, 16)
-	n, _ := io.ReadFull(f, head)
-	if !report.LooksLikeTrace(head[:n]) {
-		return analysis{}, false, nil
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return analysis{}, true, fmt.Errorf("%s: %w", path, err)
-	}
-	t, err := report.SummarizeTrace(bufio.NewReaderSize(f, 1<<16), report.TraceOptions{Top: opts.Top})
-	if err != nil {
-		return analysis{}, true, fmt.Errorf("%s: %w", path, err)
-	}
-	return analysis{Summary: report.Summary{
-		File: path, Kind: "trace", SampleType: "goroutine time", Unit: "nanoseconds",
-		Total: int64(t.Total), Rows: []report.Row{}, CumRows: []report.Row{},
-	}, Trace: t}, true, nil
+	return analysis{Summary: empty}
 }

@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
+	runtimepprof "runtime/pprof"
 	"strings"
 	"testing"
 
-	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/pprof"
 	"github.com/alertprof/alertprof/report/pproftest"
 )
 
@@ -38,7 +38,7 @@ func TestAnalyzeJSONAgreesWithPprof(t *testing.T) {
 			if err != nil {
 				t.Fatalf("analyze: %v", err)
 			}
-			var got report.Summary
+			var got pprof.Summary
 			if err := json.Unmarshal(out, &got); err != nil {
 				t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 			}
@@ -99,7 +99,7 @@ func TestAnalyzeBaseAgreesWithPprof(t *testing.T) {
 	if err != nil {
 		t.Fatalf("analyze: %v", err)
 	}
-	var got report.Summary
+	var got pprof.Summary
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
@@ -172,7 +172,7 @@ func truncatedTrace(t *testing.T) string {
 // own, instead of showing its unsymbolized records.
 func TestAnalyzeMemStats(t *testing.T) {
 	var buf bytes.Buffer
-	if err := pprof.Lookup("heap").WriteTo(&buf, 1); err != nil {
+	if err := runtimepprof.Lookup("heap").WriteTo(&buf, 1); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "memstats.txt")

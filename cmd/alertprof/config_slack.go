@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/slack"
 )
 
 // SlackConfig sends incidents to Slack. It is off unless SLACK_BOT_TOKEN
@@ -56,10 +56,10 @@ func (c SlackConfig) validate() error {
 	return err
 }
 
-func (c SlackConfig) routes() ([]report.Route, error) {
-	out := make([]report.Route, 0, len(c.Routes))
+func (c SlackConfig) routes() ([]slack.Route, error) {
+	out := make([]slack.Route, 0, len(c.Routes))
 	for i, r := range c.Routes {
-		rt, err := report.NewRoute(r.Matchers, r.Channel, r.Mention)
+		rt, err := slack.NewRoute(r.Matchers, r.Channel, r.Mention)
 		if err != nil {
 			return nil, fmt.Errorf("config: slack.routes[%d]: %w", i, err)
 		}
@@ -69,12 +69,12 @@ func (c SlackConfig) routes() ([]report.Route, error) {
 }
 
 // newSlack builds the Slack notifier from the configuration.
-func newSlack(c SlackConfig, log *slog.Logger, reg prometheus.Registerer) (*report.Slack, error) {
+func newSlack(c SlackConfig, log *slog.Logger, reg prometheus.Registerer) (*slack.Notifier, error) {
 	routes, err := c.routes()
 	if err != nil {
 		return nil, err
 	}
-	return report.NewSlack(report.SlackConfig{
+	return slack.New(slack.Config{
 		Token:      c.Token,
 		APIURL:     c.APIURL,
 		Channel:    c.Channel,

@@ -73,6 +73,7 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out, "demotarget.waitForUpdate") {
 		t.Fatalf("the goroutine groups do not name the leaking goroutines:\n%s", out)
 	}
+	checkAnalyzeAgrees(t, artifacts)
 	if os.Getenv("ALERTPROF_KEEP_DEMO") == "" {
 		dir := regexp.MustCompile(`Artifacts in (\S+):`).FindStringSubmatch(out)
 		if dir != nil && strings.Contains(dir[1], "alertprof-demo-") {
@@ -101,4 +102,36 @@ func tableRows(out, header string) []string {
 		}
 	}
 	return rows
+}
+
+// checkAnalyzeAgrees runs `alertprof analyze` on the files of the demo's
+// capture, in the order summary.txt lists them, and wants the report the
+// job wrote to summary.txt, but for the title line.
+func checkAnalyzeAgrees(t *testing.T, artifacts [][]string) {
+	t.Helper()
+	var summary string
+	for _, m := range artifacts {
+		if strings.HasSuffix(m[1], "/summary.txt") {
+			summary = m[1]
+		}
+	}
+	want, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatalf("summary.txt: %v", err)
+	}
+	var files []string
+	for _, m := range regexp.MustCompile(`(?m)^  \S+ +(/\S+)$`).FindAllStringSubmatch(string(want), -1) {
+		files = append(files, m[1])
+	}
+	if len(files) < 6 {
+		t.Fatalf("summary.txt lists %d files:\n%s", len(files), want)
+	}
+	got, err := exec.Command(binary, append([]string{"analyze"}, files...)...).Output()
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	title := regexp.MustCompile(`(?m)^--- .* ---$`)
+	if g, w := title.ReplaceAllString(string(got), "---"), title.ReplaceAllString(string(want), "---"); g != w {
+		t.Errorf("alertprof analyze differs from the job's summary.txt\nanalyze:\n%s\nsummary.txt:\n%s", g, w)
+	}
 }

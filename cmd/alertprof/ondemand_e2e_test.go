@@ -23,6 +23,7 @@ import (
 
 	"github.com/alertprof/alertprof/handler"
 	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/pprof"
 )
 
 // TestCaptureOnDemandMatchesAlert captures the same real Go process (the
@@ -194,8 +195,8 @@ func reportShape(t *testing.T, name string, pr report.PodReport) string {
 }
 
 // leakCulprit is the demo target's own function with the most goroutines.
-func leakCulprit(rows ...[]report.Row) string {
-	best := report.Row{}
+func leakCulprit(rows ...[]pprof.Row) string {
+	best := pprof.Row{}
 	for _, rs := range rows {
 		for _, r := range rs {
 			if strings.Contains(r.Function, "demotarget.") && r.Cum > best.Cum {

@@ -16,12 +16,11 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
-
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/alertprof/alertprof/capture"
-	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/pprof"
 )
 
 const (
@@ -98,7 +97,7 @@ func topFunction(t *testing.T, file string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := report.Summarize(p, report.Options{Top: 5})
+	s, err := pprof.Summarize(p, pprof.Options{Top: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,234 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/alertprof/alertprof/capture/format"
+	"github.com/alertprof/alertprof/report/exectrace"
+	"github.com/alertprof/alertprof/report/goroutines"
+	"github.com/alertprof/alertprof/report/memory"
+	"github.com/alertprof/alertprof/report/pprof"
+)
+
+// Names of the two heap snapshots of a memory plan; the second one's
+// summary becomes the growth since the first.
+const (
+	firstHeap  = "heap"
+	secondHeap = "heap-2"
+)
+
+// Options controls Analyze.
+type Options struct {
+	// Top is the number of rows per table; <=0 means 10.
+	Top int
+	// SampleIndex, when set, summarizes only that sample type of each
+	// pprof profile (as pprof's -sample_index); otherwise every telling
+	// one is, the most telling first.
+	SampleIndex string
+	// Base, when set, turns the summary of every pprof profile into its
+	// growth since Base, as `go tool pprof -base` computes it.
+	Base *profile.Profile
+	// Gate runs each piece of decoding and analysis, so that the caller
+	// can bound how much of it runs at once; nil runs it directly.
+	Gate func(func())
+}
+
+// Artifact is one fetched artifact of a pod, as Analyze reads it.
+type Artifact struct {
+	// Name is the profile's name in the plan ("heap", "heap-2",
+	// "goroutine", …): Analyze fills the PodReport profile of that name.
+	Name string
+	// Format is what the artifact is, when the caller knows (the plan
+	// says); format.Unknown means Analyze tells it from Data.
+	Format format.Format
+	// Data is the artifact's bytes, exactly as fetched.
+	Data []byte
+	// Parsed is the pprof profile already decoded from Data, if any.
+	Parsed *profile.Profile
+}
+
+// ProfileError is an artifact Analyze could not analyse.
+type ProfileError struct {
+	Profile string
+	Err     error
+}
+
+func (e *ProfileError) Error() string { return fmt.Sprintf("analyse %s: %v", e.Profile, e.Err) }
+
+func (e *ProfileError) Unwrap() error { return e.Err }
+
+// Analyze is the one analyser: it turns a pod's artifacts into its report.
+// pr carries what the caller knows (target, alert, kind, memory bounds,
+// restart context) and one ProfileReport per planned profile, with its
+// link or its fetch error; arts are the artifacts that were fetched.
+// Analyze fills in each profile's analysis, then the growth between the
+// two heap snapshots, the memory reconciliation and the pod's headline.
+// A profile that cannot be analysed says why in its Error (unless it
+// already has one) and in the returned *ProfileError; the rest of the
+// report is still built.
+func Analyze(pr *PodReport, arts []Artifact, opts Options) []error {
+	gate := opts.Gate
+	if gate == nil {
+		gate = func(f func()) { f() }
+	}
+	parsed := make(map[string]*profile.Profile)
+	var errs []error
+	for _, a := range arts {
+		out := profileNamed(pr, a.Name)
+		var p *profile.Profile
+		var err error
+		gate(func() { p, err = analyzeArtifact(a, out, opts) })
+		if err != nil {
+			if out.Error == "" {
+				out.Error = fmt.Sprintf("captured but not summarized: %v", err)
+			}
+			errs = append(errs, &ProfileError{Profile: a.Name, Err: err})
+			continue
+		}
+		if p != nil {
+			parsed[a.Name] = p
+		}
+	}
+	if opts.Base == nil {
+		if err := addGrowth(pr, parsed, opts, gate); err != nil {
+			errs = append(errs, &ProfileError{Profile: secondHeap, Err: err})
+		}
+	}
+	addMemory(pr)
+	pr.Headline = Headline(*pr)
+	return errs
+}
+
+// profileNamed returns the profile of pr named name that has no analysis
+// yet, adding one when there is none.
+func profileNamed(pr *PodReport, name string) *ProfileReport {
+	for i := range pr.Profiles {
+		p := &pr.Profiles[i]
+		if p.Name == name && !p.analysed() {
+			return p
+		}
+	}
+	pr.Profiles = append(pr.Profiles, ProfileReport{Name: name})
+	return &pr.Profiles[len(pr.Profiles)-1]
+}
+
+func (p *ProfileReport) analysed() bool {
+	return p.Summary != nil || p.Goroutines != nil || p.MemStats != nil || p.Trace != nil
+}
+
+// errUnknownFormat is the error for an artifact of no format alertprof
+// reads.
+var errUnknownFormat = errors.New("not a pprof profile, goroutine dump, heap profile in text or execution trace")
+
+// formatOf says what an artifact is: what the plan says, else what its
+// bytes say.
+func formatOf(a Artifact) format.Format {
+	if a.Format != format.Unknown {
+		return a.Format
+	}
+	return format.Detect(a.Data)
+}
+
+// analyzeArtifact analyses one artifact into out and returns its pprof
+// profile, if it is one.
+func analyzeArtifact(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
+	switch formatOf(a) {
+	case format.Trace:
+		t, err := exectrace.Summarize(bytes.NewReader(a.Data), exectrace.Options{Top: opts.Top})
+		if err != nil {
+			return nil, err
+		}
+		out.Trace = t
+		return nil, nil
+	case format.HeapText:
+		r, err := format.TextReader(a.Data)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := memory.ParseStats(r)
+		if err != nil {
+			return nil, err
+		}
+		out.MemStats = ms
+		return nil, nil
+	case format.Goroutines:
+		r, err := format.TextReader(a.Data)
+		if err != nil {
+			return nil, err
+		}
+		g, err := goroutines.Parse(r)
+		if err != nil {
+			return nil, err
+		}
+		out.Goroutines = g
+		return nil, nil
+	case format.Profile:
+		return analyzeProfile(a, out, opts)
+	}
+	return nil, errUnknownFormat
+}
+
+// analyzeProfile summarizes a pprof profile: its main view and the other
+// telling ones, or with opts.Base its growth since Base.
+func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
+	p := a.Parsed
+	if p == nil {
+		var err error
+		if p, err = format.ParseProfile(a.Data); err != nil {
+			return nil, err
+		}
+	}
+	popts := pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex}
+	if opts.Base != nil {
+		d, err := pprof.Diff(opts.Base, p, popts)
+		if err != nil {
+			return nil, err
+		}
+		out.Summary = &d
+		return p, nil
+	}
+	sums, err := pprof.Analyze(p, popts)
+	if err != nil {
+		return nil, err
+	}
+	out.Summary, out.Views = &sums[0], sums[1:]
+	return p, nil
+}
+
+// addGrowth replaces the second heap snapshot's summary with what grew
+// since the first, as `go tool pprof -base heap heap-2` computes it.
+func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, opts Options, gate func(func())) error {
+	first, second := parsed[firstHeap], parsed[secondHeap]
+	if first == nil || second == nil {
+		return nil
+	}
+	var diff pprof.Summary
+	var err error
+	gate(func() {
+		diff, err = pprof.Diff(first, second, pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex})
+	})
+	if err != nil {
+		return fmt.Errorf("heap growth: %w", err)
+	}
+	for i := range pr.Profiles {
+		if p := &pr.Profiles[i]; p.Name == secondHeap && p.Summary != nil {
+			p.Summary, p.Views = &diff, nil
+		}
+	}
+	return nil
+}
+
+// addMemory reconciles the runtime's memory statistics, when captured,
+// with the container's bounds and restart context.
+func addMemory(pr *PodReport) {
+	for _, p := range pr.Profiles {
+		if p.MemStats != nil {
+			pr.Memory = memory.Reconcile(*p.MemStats, pr.MemoryBounds, pr.Restart)
+			return
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package pprof
+
+import (
+	"cmp"
+	"fmt"
+
+	"github.com/alertprof/alertprof/report/internal/funcname"
+	"github.com/alertprof/alertprof/report/internal/units"
+)
+
+// Headline is the one-sentence verdict on a profile: the function with the
+// heaviest flat value and the user function whose calls lead to most of it,
+// so that runtime and standard-library frames never hide the user's code.
+type Headline struct {
+	// Function is the heaviest flat function (the first row of the
+	// summary), as pprof names it.
+	Function string `json:"function"`
+	// Caller is the innermost user function above Function on the stacks
+	// that carry most of Function's value; empty when Function is itself
+	// user code or no user function calls it.
+	Caller string `json:"caller,omitempty"`
+	// Value is the part of the total spent in Function under Caller, in
+	// the summary's unit; Pct is it as a percentage of the total.
+	Value int64   `json:"value"`
+	Pct   float64 `json:"pct"`
+	// Net is the sum of the sample values: equal to the total for ordinary
+	// profiles, the net growth for diffs.
+	Net int64 `json:"net"`
+	// Text is the sentence, e.g. "inuse heap 6.40GB, 94.12% allocated by
+	// reflect.New ← main.ScanCustomers".
+	Text string `json:"text"`
+}
+
+// Culprit is the user function the headline blames: Caller, or Function when
+// Function is user code, or Function when no user function is involved.
+func (h Headline) Culprit() string {
+	if h.Caller != "" {
+		return h.Caller
+	}
+	return h.Function
+}
+
+// headline builds the headline of the summary of sample value idx, whose
+// rows are sorted by flat.
+func (st *stacks) headline(idx int, sum Summary) *Headline {
+	if len(sum.Rows) == 0 || sum.Rows[0].Flat == 0 {
+		return nil
+	}
+	h := &Headline{Function: sum.Rows[0].Function}
+	userLeaf := funcname.IsUser(h.Function)
+	byCaller := make(map[string]int64)
+	for i, s := range st.samples {
+		v := s.Value[idx]
+		h.Net += v
+		leaf := st.leaf[i]
+		if v == 0 || leaf < 0 || userLeaf {
+			continue
+		}
+		if st.names[leaf] != h.Function {
+			continue
+		}
+		// The innermost user function on the stack: Function itself is
+		// not user code, so it is never the caller.
+		caller := ""
+		if c := st.caller[i]; c >= 0 {
+			caller = st.names[c]
+		}
+		byCaller[caller] += v
+	}
+	h.Value = sum.Rows[0].Flat
+	if !userLeaf {
+		var best string
+		var bestV int64
+		found := false
+		// Stacks without user code are the runtime's own. They must not
+		// hide a user function that carries a fair share (a fifth) of
+		// Function's value, but a user function with a sliver of it would
+		// mislead.
+		for c, v := range byCaller {
+			if c == "" {
+				continue
+			}
+			if !found || abs(v) > abs(bestV) || (abs(v) == abs(bestV) && cmp.Less(c, best)) {
+				best, bestV, found = c, v, true
+			}
+		}
+		if rt, ok := byCaller[""]; ok && (!found || abs(rt) > abs(bestV) && abs(bestV)*5 < abs(sum.Rows[0].Flat)) {
+			best, bestV = "", rt
+		}
+		h.Caller, h.Value = best, bestV
+	}
+	h.Pct = units.Percent(h.Value, sum.Total)
+	h.Text = headlineText(sum, h)
+	return h
+}
+
+// headlineText words the headline for the profile's kind and sample type.
+func headlineText(sum Summary, h *Headline) string {
+	what, verb := costWords(sum)
+	amount := units.FormatValue(sum.Total, sum.Unit)
+	if sum.Diff {
+		if h.Net < 0 {
+			// A shrink says so: "grew -114.65MB" reads as growth.
+			return fmt.Sprintf("%s shrank %s, %s of the change in %s",
+				what, units.FormatValue(-h.Net, sum.Unit), units.FormatPercent(h.Pct), h.path())
+		}
+		amount = "+" + units.FormatValue(h.Net, sum.Unit)
+		what += " grew"
+	}
+	lead := fmt.Sprintf("%s %s", what, amount)
+	if sum.Kind == KindGoroutine && !sum.Diff {
+		lead = fmt.Sprintf("%s goroutines", amount)
+	}
+	if sum.Kind == KindCPU && sum.DurationNanos > 0 && !sum.Diff {
+		lead += fmt.Sprintf(" in %s (%s of the window)",
+			units.FormatValue(sum.DurationNanos, "nanoseconds"), units.FormatPercent(units.Percent(sum.Total, sum.DurationNanos)))
+	}
+	return fmt.Sprintf("%s, %s %s %s", lead, units.FormatPercent(h.Pct), verb, h.path())
+}
+
+// path is "Function ← Caller", or Function without a caller.
+func (h *Headline) path() string {
+	if h.Caller != "" {
+		return h.Function + " ← " + h.Caller
+	}
+	return h.Function
+}
+
+// Grew reports whether the summary is a diff whose net change is growth.
+func (s Summary) Grew() bool { return s.Diff && s.Headline != nil && s.Headline.Net > 0 }
+
+// costWords names what a summary measures and how its cost is incurred.
+func costWords(sum Summary) (what, verb string) {
+	switch sum.Kind {
+	case KindHeap, KindAllocs:
+		switch sum.SampleType {
+		case "inuse_space", "space":
+			return "inuse heap", "allocated by"
+		case "inuse_objects", "objects":
+			return "inuse objects", "allocated by"
+		case "alloc_space":
+			return "allocated", "by"
+		case "alloc_objects":
+			return "allocated objects", "by"
+		}
+	case KindCPU:
+		return "CPU", "in"
+	case KindGoroutine:
+		return "goroutines", "in"
+	case KindBlock:
+		if sum.SampleType == "contentions" {
+			return "blocking events", "in"
+		}
+		return "blocked", "in"
+	case KindMutex:
+		if sum.SampleType == "contentions" {
+			return "mutex contentions", "in"
+		}
+		return "mutex wait", "in"
+	}
+	return sum.SampleType, "in"
+}

@@ -1,0 +1,48 @@
+package pprof
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/google/pprof/profile"
+)
+
+// viewTypes are the sample types worth reading for each kind of profile,
+// most telling first. The first that the profile has becomes the main view.
+var viewTypes = map[string][]string{
+	KindHeap:      {"inuse_space", "inuse_objects", "alloc_space"},
+	KindAllocs:    {"alloc_space", "alloc_objects", "inuse_space"},
+	KindCPU:       {"cpu"},
+	KindGoroutine: {"goroutine"},
+	KindBlock:     {"delay", "contentions"},
+	KindMutex:     {"delay", "contentions"},
+}
+
+// Analyze summarizes every telling sample type of p: for heap profiles
+// inuse_space, inuse_objects and alloc_space; for CPU the time (with the
+// profile's window); for goroutine profiles the count; for block and mutex
+// profiles the delay and the contentions. The first summary is the main one
+// and carries the headline that matters. With opts.SampleIndex set, only
+// that sample type is summarized.
+func Analyze(p *profile.Profile, opts Options) ([]Summary, error) {
+	if p == nil {
+		return nil, errors.New("nil profile")
+	}
+	if opts.SampleIndex != "" {
+		s, err := Summarize(p, opts)
+		if err != nil {
+			return nil, err
+		}
+		return []Summary{s}, nil
+	}
+	var types []string
+	for _, t := range viewTypes[kindOf(p)] {
+		if slices.ContainsFunc(p.SampleType, func(st *profile.ValueType) bool { return st.Type == t }) {
+			types = append(types, t)
+		}
+	}
+	if len(types) == 0 {
+		types = []string{""} // pprof's default
+	}
+	return summarizeTypes(p, types, opts.Top, false)
+}

@@ -1,0 +1,240 @@
+package slack
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+
+	"github.com/alertprof/alertprof/report"
+)
+
+// parentMessage is the incident's first message: what fired, where, since
+// when, and links back to Alertmanager. It is also the resolved version
+// when inc.Status is "resolved".
+func parentMessage(inc report.Incident, mentionID string) ([]slackgo.Block, string) {
+	icon, state := ":rotating_light:", "FIRING"
+	if inc.Status == "resolved" {
+		icon, state = ":white_check_mark:", "RESOLVED"
+	}
+	name := inc.AlertName
+	if name == "" {
+		name = "alert"
+	}
+	header := slackgo.NewHeaderBlock(slackgo.NewTextBlockObject(slackgo.PlainTextType,
+		clip(fmt.Sprintf("%s %s: %s", icon, state, escapeMrkdwn(name)), maxHeaderLen), true, false))
+
+	fields := []*slackgo.TextBlockObject{
+		mrkdwn("*Severity*\n" + orDash(escapeMrkdwn(inc.Severity))),
+		mrkdwn("*Status*\n" + state),
+		mrkdwn("*Namespace*\n" + orDash(escapeMrkdwn(inc.Labels["namespace"]))),
+		mrkdwn("*Started*\n" + slackDate(inc.StartsAt)),
+	}
+	if len(inc.Targets) > 0 {
+		fields = append(fields, mrkdwn(clip("*Pods*\n"+escapeMrkdwn(strings.Join(inc.Targets, ", ")), 2000)))
+	}
+	if inc.Status == "resolved" && !inc.ResolvedAt.IsZero() {
+		fields = append(fields, mrkdwn("*Duration*\n"+inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()))
+	}
+	blocks := []slackgo.Block{header, slackgo.NewSectionBlock(nil, fields, nil)}
+
+	var about []string
+	if v := inc.Annotations["summary"]; v != "" {
+		about = append(about, "*"+escapeMrkdwn(v)+"*")
+	}
+	if v := inc.Annotations["description"]; v != "" {
+		about = append(about, escapeMrkdwn(v))
+	}
+	if m := mention(mentionID); m != "" {
+		about = append(about, "Owner: "+m)
+	}
+	if len(about) > 0 {
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(clip(strings.Join(about, "\n"), maxTextLen)), nil, nil))
+	}
+	if buttons := alertButtons(inc); len(buttons) > 0 {
+		blocks = append(blocks, slackgo.NewActionBlock("links", buttons...))
+	}
+	blocks = append(blocks, slackgo.NewContextBlock("", mrkdwn("alertprof incident `"+escapeMrkdwn(inc.ID)+"`")))
+	text := fmt.Sprintf("%s: %s (%s)", state, escapeMrkdwn(name), orDash(escapeMrkdwn(inc.Severity)))
+	return blocks, text
+}
+
+// alertButtons links to the alert's source and to a pre-filled silence.
+// Buttons carry URLs as data, never as mrkdwn, so a URL cannot inject
+// markup; only http(s) URLs are used.
+func alertButtons(inc report.Incident) []slackgo.BlockElement {
+	var out []slackgo.BlockElement
+	if u, ok := webURL(inc.GeneratorURL); ok {
+		b := slackgo.NewButtonBlockElement("source", "source", slackgo.NewTextBlockObject(slackgo.PlainTextType, "Source", false, false))
+		b.URL = u
+		out = append(out, b)
+	}
+	if base, ok := webURL(inc.ExternalURL); ok && len(inc.Labels) > 0 {
+		keys := make([]string, 0, len(inc.Labels))
+		for k := range inc.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var ms []string
+		for _, k := range keys {
+			ms = append(ms, k+"="+strconv.Quote(inc.Labels[k]))
+		}
+		u := strings.TrimRight(base, "/") + "/#/silences/new?filter=" + url.QueryEscape("{"+strings.Join(ms, ", ")+"}")
+		if len(u) <= maxTextLen {
+			b := slackgo.NewButtonBlockElement("silence", "silence", slackgo.NewTextBlockObject(slackgo.PlainTextType, "Silence", false, false))
+			b.URL = u
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func webURL(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(s) > maxTextLen {
+		return "", false
+	}
+	return u.String(), true
+}
+
+type slackMessage struct {
+	blocks []slackgo.Block
+	text   string
+	cut    cuts // what of the report did not fit
+}
+
+// podMessage is the reply for one pod: what was captured, each profile's
+// top table, and links to the raw artifacts.
+func podMessage(pr report.PodReport, mentionID string) slackMessage {
+	title := "*" + escapeMrkdwn(pr.Target) + "*"
+	if m := mention(mentionID); m != "" {
+		title += "  " + m
+	}
+	if pr.Problem != "" {
+		text := ":warning: No capture for " + title + ": " + escapeMrkdwn(pr.Problem)
+		return slackMessage{blocks: []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(clip(text, maxTextLen)), nil, nil)}, text: "No capture for " + escapeMrkdwn(pr.Target)}
+	}
+	var msg slackMessage
+	msg.text = "Evidence for " + escapeMrkdwn(pr.Target)
+	head := title + "  ·  alert " + escapeMrkdwn(pr.AlertName)
+	if pr.Kind != "" {
+		head += " (" + escapeMrkdwn(pr.Kind) + ")"
+	}
+	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(head), nil, nil))
+	room := maxBlocks - 4 // the title, failures, links and the note on cuts
+	var memBlock slackgo.Block
+	if pr.Memory != nil {
+		text, rows := memorySection(pr.Memory)
+		memBlock = slackgo.NewSectionBlock(mrkdwn(text), nil, nil)
+		msg.cut.Rows += rows
+		room--
+	}
+	if pr.Memory.Explains() { // an OOM explained comes first
+		msg.blocks = append(msg.blocks, memBlock)
+		memBlock = nil
+	}
+
+	var links, failures []string
+	for _, p := range pr.Profiles {
+		switch {
+		case p.Error != "" && p.Link == "":
+			failures = append(failures, "*"+escapeMrkdwn(p.Name)+"* failed: "+escapeMrkdwn(p.Error))
+		case p.Link != "":
+			label := p.Name
+			if p.Pending {
+				label += " (pending upload)"
+			}
+			link := slackLink(p.Link, label)
+			if p.UILink != "" {
+				link += " (" + slackLink(p.UILink, "open flame graph") + ")"
+			}
+			links = append(links, link)
+			if p.Error != "" {
+				failures = append(failures, "*"+escapeMrkdwn(p.Name)+"*: "+escapeMrkdwn(p.Error))
+			}
+		}
+	}
+	// Room left by the title, failures, links and the note on cuts.
+	a := analysisOf(pr)
+	if pr.Memory.Explains() {
+		a.headline = "" // the memory section above says it
+	}
+	analysis, cut := a.blocks(room)
+	msg.cut.Sections, msg.cut.Rows = cut.Sections, msg.cut.Rows+cut.Rows
+	msg.blocks = append(msg.blocks, analysis...)
+	if memBlock != nil {
+		msg.blocks = append(msg.blocks, memBlock)
+	}
+	if len(failures) > 0 {
+		msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(":warning: "+strings.Join(failures, "\n"), maxTextLen)), nil, nil))
+	}
+	if len(links) > 0 {
+		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", linkElements("Raw profiles: ", links)...))
+	}
+	if msg.cut.any() {
+		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", mrkdwn("The report was cut to fit Slack; the full report is attached below.")))
+	}
+	return msg
+}
+
+// resolvedReply closes the thread.
+func resolvedReply(inc report.Incident) ([]slackgo.Block, string) {
+	d := inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second)
+	text := fmt.Sprintf(":white_check_mark: report.Resolved after %s.", d)
+	return []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(text), nil, nil)}, "Resolved: " + escapeMrkdwn(inc.AlertName)
+}
+
+// slackLink makes <url|label> with both parts escaped; a URL we built can
+// hold & (presigned queries), which Slack wants as &amp;.
+func slackLink(u, label string) string {
+	if _, ok := webURL(u); !ok {
+		return escapeMrkdwn(label) + ": `" + escapeMrkdwn(u) + "`"
+	}
+	return "<" + escapeMrkdwn(u) + "|" + strings.ReplaceAll(escapeMrkdwn(label), "|", "¦") + ">"
+}
+
+func slackDate(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format(time.RFC3339))
+}
+
+func mrkdwn(s string) *slackgo.TextBlockObject {
+	return slackgo.NewTextBlockObject(slackgo.MarkdownType, s, false, false)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// linkElements packs mrkdwn links into context elements of at most
+// maxTextLen characters each without cutting a link in two (a cut link
+// is broken mrkdwn); a link that fits nowhere is left out.
+func linkElements(prefix string, links []string) []slackgo.MixedElement {
+	var out []slackgo.MixedElement
+	cur := prefix
+	for _, l := range links {
+		sep := " · "
+		if cur == prefix {
+			sep = ""
+		}
+		if len(cur)+len(sep)+len(l) <= maxTextLen {
+			cur += sep + l
+			continue
+		}
+		if len(out) == maxContextElements-1 || len(l) > maxTextLen {
+			continue
+		}
+		out = append(out, mrkdwn(cur))
+		cur = l
+	}
+	return append(out, mrkdwn(cur))
+}
