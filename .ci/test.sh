@@ -36,11 +36,11 @@ go test "${race[@]}" -tags integration -count=1 -timeout 30m ./...
 step "fuzzing (${FUZZTIME:-30s} per target)"
 fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-30s}" "$1"; }
 fuzz ./handler/ FuzzDecodeMessage
-fuzz ./report/ FuzzSummarize
-fuzz ./report/ FuzzAnalyze
-fuzz ./report/ FuzzParseGoroutines
-fuzz ./report/ FuzzParseMemStats
-fuzz ./report/ FuzzTraceSummary
+fuzz ./report/pprof/ FuzzSummarize
+fuzz ./report/slack/ FuzzAnalyze
+fuzz ./report/goroutines/ FuzzParse
+fuzz ./report/memory/ FuzzParseMemStats
+fuzz ./report/exectrace/ FuzzSummarize
 fuzz ./capture/ FuzzSanitizeKeyPart
 
 step "all tests passed"
