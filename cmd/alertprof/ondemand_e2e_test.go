@@ -111,6 +111,23 @@ func TestCaptureOnDemandMatchesAlert(t *testing.T) {
 		t.Fatalf("--server without the token: %v\n%s", err, msg)
 	}
 
+	// The same files give the same text: each capture's summary.txt is
+	// what `alertprof analyze` prints for the files it lists.
+	for name, pr := range map[string]report.PodReport{"alert": fromAlert, "API": fromAPI.Pods[0]} {
+		if pr.SummaryKey == "" {
+			t.Fatalf("the %s report has no summary.txt", name)
+		}
+		summary, err := os.ReadFile(filepath.Join(store, filepath.FromSlash(pr.SummaryKey)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for _, p := range pr.Profiles {
+			files = append(files, filepath.Join(store, filepath.FromSlash(p.Key)))
+		}
+		checkAnalyzeMatchesSummary(t, string(summary), files, true)
+	}
+
 	want := reportShape(t, "alert", fromAlert)
 	t.Logf("report shape of all three paths:\n%s", want)
 	for name, pr := range map[string]report.PodReport{"API": fromAPI.Pods[0], "CLI": fromCLI.Pods[0], "CLI --server": fromServer.Pods[0]} {
