@@ -42,5 +42,6 @@ fuzz ./report/ FuzzParseGoroutines
 fuzz ./report/ FuzzParseMemStats
 fuzz ./report/ FuzzTraceSummary
 fuzz ./capture/ FuzzSanitizeKeyPart
+fuzz ./capture/store/ FuzzLocalArtifactKey
 
 step "all tests passed"

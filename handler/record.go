@@ -133,7 +133,7 @@ func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) 
 	}
 	if err == nil {
 		meta := capture.Meta{Incident: inc.ID, AlertName: inc.AlertName, Profile: "incident"}
-		err = h.deps.Store.Put(ctx, capture.IncidentPrefix(inc.OpenedAt, inc.ID)+"/incident.json", capture.NewArtifact(b, meta))
+		err = h.deps.Store.Put(ctx, capture.IncidentPrefix(inc.OpenedAt, inc.ID)+"/incident.json", b, meta)
 	}
 	if err != nil && !errors.Is(err, capture.ErrPending) { // pending: spooled, uploaded later
 		h.metrics.failures.WithLabelValues("record").Inc()

@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -70,7 +69,7 @@ func (h *Handler) saveJSON(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return h.deps.Store.Put(ctx, key, bytes.NewReader(b))
+	return h.deps.Store.Put(ctx, key, b, capture.Meta{})
 }
 
 // saveGroupState persists incident id of a group with the targets it has
