@@ -31,10 +31,10 @@ func NewCapturer(direct, proxy *capture.Fetcher, api rest.Interface) *Capturer {
 	return &Capturer{direct: direct, proxy: proxy, api: api}
 }
 
-// NewProxyFetcher returns a capture.Fetcher that talks to the API server with
-// cfg's credentials. The client has no overall timeout (each fetch sets
-// its own deadline, and a CPU profile takes its window) and follows no
-// redirects.
+// NewProxyFetcher returns a capture.Fetcher that talks to the API server
+// with cfg's credentials. The client has no overall timeout (each fetch
+// sets its own deadline, and a CPU profile takes its window) and follows
+// no redirects.
 func NewProxyFetcher(cfg *rest.Config, maxBytes int64, timeout time.Duration) (*capture.Fetcher, error) {
 	c := rest.CopyConfig(cfg)
 	c.Timeout = 0

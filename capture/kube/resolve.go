@@ -39,8 +39,8 @@ type Options struct {
 	// ResolveFetchMode first).
 	FetchMode string
 	// DefaultPort is the pprof port of pods with neither annotation nor a
-	// container port named pprof; 0 takes DefaultPort, a negative
-	// value disables the fallback.
+	// container port named pprof; 0 takes the constant DefaultPort
+	// (6060), a negative value disables the fallback.
 	DefaultPort int
 	// Path is the pprof base path unless annotated ("/debug/pprof").
 	Path string
@@ -60,8 +60,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Resolver resolves alerts to pods through the Kubernetes API. It needs only
-// the rules in RBACRules.
+// Resolver resolves alerts to pods through the Kubernetes API. It needs
+// only the rules in RBACRules.
 type Resolver struct {
 	client kubernetes.Interface
 	opts   Options
@@ -97,7 +97,7 @@ func NewResolver(client kubernetes.Interface, opts Options) *Resolver {
 // Resolve finds the pods an alert is about, in this order: namespace and
 // pod; else namespace and a workload label (deployment, statefulset,
 // daemonset, replicaset, job_name); else namespace and a label selector
-// (SelectorLabel); else instance as a pod IP. It returns
+// (capture.SelectorLabel); else instance as a pod IP. It returns
 // at most MaxPods targets, Running and Ready pods and the pod named in the
 // alert first; a pod that cannot be captured comes back with Skip set.
 func (k *Resolver) Resolve(ctx context.Context, labels map[string]string) ([]capture.Target, error) {
