@@ -42,5 +42,6 @@ fuzz ./report/goroutines/ FuzzParse
 fuzz ./report/memory/ FuzzParseMemStats
 fuzz ./report/exectrace/ FuzzSummarize
 fuzz ./capture/ FuzzSanitizeKeyPart
+fuzz ./capture/store/ FuzzLocalArtifactKey
 
 step "all tests passed"

@@ -25,7 +25,10 @@ func (e *policyError) Error() string { return ErrNoTarget.Error() + ": " + e.rea
 
 func (e *policyError) Is(target error) bool { return target == ErrNoTarget || target == ErrNotAllowed }
 
-func notAllowed(format string, args ...any) error {
+// NotAllowed returns an ErrNoTarget that is also ErrNotAllowed, with the
+// reason formatted from format and args: resolvers use it when policy,
+// not the cluster, rules a target out.
+func NotAllowed(format string, args ...any) error {
 	return &policyError{reason: fmt.Sprintf(format, args...)}
 }
 
@@ -80,7 +83,7 @@ func (s *Static) Resolve(_ context.Context, labels map[string]string) ([]Target,
 	}
 	addr = addr.Unmap()
 	if !s.allows(addr) {
-		return nil, notAllowed("instance %s is outside the allowed CIDRs", addr)
+		return nil, NotAllowed("instance %s is outside the allowed CIDRs", addr)
 	}
 	hp := net.JoinHostPort(addr.String(), port)
 	return []Target{{

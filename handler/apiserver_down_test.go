@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -26,11 +27,11 @@ func TestAPIServerUnavailable(t *testing.T) {
 	dead := ln.Addr().String()
 	ln.Close() // nothing listens here any more: connections are refused
 
-	client, err := capture.NewKubeClient(&rest.Config{Host: "http://" + dead, Timeout: 2 * time.Second})
+	client, err := kube.NewClient(&rest.Config{Host: "http://" + dead, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resolver := capture.NewKube(client, capture.KubeOptions{FetchMode: "direct", Logger: slog.New(slog.DiscardHandler)})
+	resolver := kube.NewResolver(client, kube.Options{FetchMode: "direct", Logger: slog.New(slog.DiscardHandler)})
 	capt := &fakeCapturer{}
 	plan, _ := capture.Plan([]string{"heap"}, 1)
 	n := newRecNotifier()

@@ -109,11 +109,8 @@ type memStore struct {
 	objs map[string][]byte
 }
 
-func (m *memStore) Put(_ context.Context, key string, r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
+func (m *memStore) Put(_ context.Context, key string, data []byte, _ capture.Meta) error {
+	b := bytes.Clone(data)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.objs == nil {

@@ -33,13 +33,14 @@ type Capturer interface {
 }
 
 // Store keeps artifacts under keys and says where a person finds them.
-// The pipeline passes a *capture.Artifact to Put, so a store can send the
-// real content length and the object metadata. An error wrapping
+// Put stores data exactly as given, with meta describing it (a store that
+// keeps object metadata, such as S3, sends it along); the store neither
+// changes data nor keeps it after Put returns. An error wrapping
 // capture.ErrPending means the bytes were kept in the store's local spool
 // and will be uploaded later: the report goes out saying so; it is not a
 // failure.
 type Store interface {
-	Put(ctx context.Context, key string, r io.Reader) error
+	Put(ctx context.Context, key string, data []byte, meta capture.Meta) error
 	Link(key string) string
 	// Get reads back what Put stored; a missing key is an error wrapping
 	// fs.ErrNotExist. Incident state is read this way after a restart.

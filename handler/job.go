@@ -33,7 +33,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {
 		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")
-		err := h.deps.Store.Put(ctx, key, capture.NewArtifact(buf.Bytes(), artifactMeta(j, t, "summary")))
+		err := h.deps.Store.Put(ctx, key, buf.Bytes(), artifactMeta(j, t, "summary"))
 		switch {
 		case err == nil, errors.Is(err, capture.ErrPending): // pending: the store logged it and uploads it later
 			pr.SummaryKey = key
@@ -64,7 +64,7 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	out.Bytes = len(res.Data)
 
 	key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, res.Profile.File())
-	err := h.deps.Store.Put(ctx, key, capture.NewArtifact(res.Data, artifactMeta(j, t, name)))
+	err := h.deps.Store.Put(ctx, key, res.Data, artifactMeta(j, t, name))
 	switch {
 	case err == nil:
 		out.Key, out.Link = key, h.deps.Store.Link(key)

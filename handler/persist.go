@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -105,7 +104,7 @@ func (h *Handler) saveJSON(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	return h.deps.Store.Put(ctx, key, bytes.NewReader(b))
+	return h.deps.Store.Put(ctx, key, b, capture.Meta{})
 }
 
 // writeRecord writes incident.json for id as the book holds it now;
@@ -120,7 +119,7 @@ func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) 
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err == nil {
 		meta := capture.Meta{Incident: inc.ID, AlertName: inc.AlertName, Profile: "incident"}
-		err = h.deps.Store.Put(ctx, recordKey(inc), capture.NewArtifact(b, meta))
+		err = h.deps.Store.Put(ctx, recordKey(inc), b, meta)
 	}
 	if err != nil && !errors.Is(err, capture.ErrPending) { // pending: spooled, uploaded later
 		h.metrics.failures.WithLabelValues("record").Inc()

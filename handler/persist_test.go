@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -23,11 +23,7 @@ type stallingStore struct {
 	release chan struct{}
 }
 
-func (s *stallingStore) Put(ctx context.Context, key string, r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
+func (s *stallingStore) Put(ctx context.Context, key string, b []byte, meta capture.Meta) error {
 	if strings.HasSuffix(key, "/incident.json") && bytes.Contains(b, []byte(`"status": "firing"`)) {
 		held := false
 		s.once.Do(func() { held = true })
@@ -36,7 +32,7 @@ func (s *stallingStore) Put(ctx context.Context, key string, r io.Reader) error 
 			<-s.release
 		}
 	}
-	return s.memStore.Put(ctx, key, bytes.NewReader(b))
+	return s.memStore.Put(ctx, key, b, meta)
 }
 
 // TestResolvedRecordIsNotOverwritten: a capture job that read its incident

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -39,10 +40,10 @@ func TestLegacyRecordsLoad(t *testing.T) {
 	opened := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	inc := report.Incident{ID: legacyIncident, OpenedAt: opened}
 	ctx := context.Background()
-	if err := store.Put(ctx, groupStateKey(legacyGroup), strings.NewReader(string(readTestdata(t, "groupstate.json")))); err != nil {
+	if err := store.Put(ctx, groupStateKey(legacyGroup), readTestdata(t, "groupstate.json"), capture.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Put(ctx, recordKey(inc), strings.NewReader(string(readTestdata(t, "incident.json")))); err != nil {
+	if err := store.Put(ctx, recordKey(inc), readTestdata(t, "incident.json"), capture.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -110,7 +111,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	logs := &syncBuffer{}
 	h := startHandler(t, Config{}, Deps{Store: store, Notifier: n, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	newer := strings.Replace(string(readTestdata(t, "groupstate.json")), "{", `{"schema": 2,`, 1)
-	if err := store.Put(context.Background(), groupStateKey("g-newer"), strings.NewReader(newer)); err != nil {
+	if err := store.Put(context.Background(), groupStateKey("g-newer"), []byte(newer), capture.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	postTo(t, h, payload(t, "g-newer", "firing", alert("firing", "127.0.0.1:6060")))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/store"
 	"github.com/alertprof/alertprof/report"
 	"github.com/alertprof/alertprof/report/webui"
 )
@@ -27,19 +28,19 @@ func TestReportsLinkToThePprofUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, notifier := &memStore{}, newRecNotifier()
+	mem, notifier := &memStore{}, newRecNotifier()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	signer, err := capture.NewSigner([]byte("handler-test-key"), time.Hour, nil)
+	signer, err := store.NewSigner([]byte("handler-test-key"), time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui, err := webui.New(store, signer, webui.Config{BaseURL: srv.URL, MaxOpen: 2})
+	ui, err := webui.New(mem, signer, webui.Config{BaseURL: srv.URL, MaxOpen: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Plan: plan}, Deps{Resolver: resolver, Capturer: &fakeCapturer{}, Store: store,
+	h, err := New(Config{Plan: plan}, Deps{Resolver: resolver, Capturer: &fakeCapturer{}, Store: mem,
 		Notifier: notifier, Logger: slog.New(slog.DiscardHandler), UI: ui})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
-	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
 )
 
 const (
@@ -370,11 +370,11 @@ func checkDeployment(t *testing.T, objs objects, dep *appsv1.Deployment, secretN
 	}
 }
 
-// checkRules: the chart grants exactly capture.RBACRules.
+// checkRules: the chart grants exactly kube.RBACRules.
 func checkRules(t *testing.T, what string, rules []rbacv1.PolicyRule) {
 	t.Helper()
-	if !reflect.DeepEqual(rules, capture.RBACRules) {
-		t.Errorf("%s rules %+v\nwant exactly capture.RBACRules %+v", what, rules, capture.RBACRules)
+	if !reflect.DeepEqual(rules, kube.RBACRules) {
+		t.Errorf("%s rules %+v\nwant exactly kube.RBACRules %+v", what, rules, kube.RBACRules)
 	}
 }
 

@@ -33,7 +33,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
 	"github.com/alertprof/alertprof/capture/kubetest"
 )
 
@@ -340,7 +340,7 @@ func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.In
 
 	sa := kubetest.Client(t, c.TokenConfig(saToken))
 	waitAllowed(t, sa, podNS)
-	r := capture.NewKube(sa, capture.KubeOptions{FetchMode: capture.FetchProxy})
+	r := kube.NewResolver(sa, kube.Options{FetchMode: kube.FetchProxy})
 	for _, labels := range []map[string]string{
 		{"namespace": podNS, "pod": "oom-0"},
 		{"instance": podIP + ":8080"},

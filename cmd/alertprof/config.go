@@ -14,6 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
+	"github.com/alertprof/alertprof/capture/store"
 )
 
 // Config is every setting of alertprof, from one YAML file. Secrets never
@@ -202,17 +204,17 @@ func defaultConfig() Config {
 				Path:         "/debug/pprof",
 			},
 			Kubernetes: KubernetesConfig{
-				FetchMode:   capture.FetchAuto,
-				DefaultPort: capture.DefaultKubePort,
+				FetchMode:   kube.FetchAuto,
+				DefaultPort: kube.DefaultPort,
 				Path:        "/debug/pprof",
-				LogLines:    capture.DefaultKubeLogLines,
+				LogLines:    kube.DefaultLogLines,
 				QPS:         20,
 				Burst:       40,
 				Timeout:     10 * time.Second,
 			},
 		},
 		Store: StoreConfig{
-			LinkExpiry: capture.MaxLinkExpiry,
+			LinkExpiry: store.MaxLinkExpiry,
 			Local:      LocalStoreConfig{Dir: "./alertprof-data"},
 			S3:         S3StoreConfig{Region: "us-east-1", TLS: true},
 			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
@@ -342,7 +344,7 @@ func (c CaptureConfig) validateKubernetes() error {
 	switch {
 	case c.Mode != "auto" && c.Mode != "kubernetes" && c.Mode != "static":
 		return fmt.Errorf("config: capture.mode %q is not auto, kubernetes or static", c.Mode)
-	case k.FetchMode != capture.FetchAuto && k.FetchMode != capture.FetchDirect && k.FetchMode != capture.FetchProxy:
+	case k.FetchMode != kube.FetchAuto && k.FetchMode != kube.FetchDirect && k.FetchMode != kube.FetchProxy:
 		return fmt.Errorf("config: capture.kubernetes.fetch_mode %q is not auto, direct or proxy", k.FetchMode)
 	case k.DefaultPort < 0 || k.DefaultPort > 65535:
 		return errors.New("config: capture.kubernetes.default_port must be between 0 and 65535")

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/store"
 	"github.com/alertprof/alertprof/handler"
 	"github.com/alertprof/alertprof/report/webui"
 )
@@ -38,28 +39,28 @@ func (c UIConfig) validate() error {
 // newProfileUI builds the pprof web UI over the artifact store, or
 // returns nil when ui.enabled is false. Its links use the local store's
 // link key (ALERTPROF_LINK_KEY, else the random key of this process).
-func newProfileUI(cfg Config, store builtStore, gate capture.Gate, log *slog.Logger, reg prometheus.Registerer) (handler.ProfileUI, error) {
+func newProfileUI(cfg Config, built builtStore, gate capture.Gate, log *slog.Logger, reg prometheus.Registerer) (handler.ProfileUI, error) {
 	if !cfg.UI.Enabled {
 		return nil, nil
 	}
-	key := store.linkKey
+	key := built.linkKey
 	if len(key) == 0 {
 		key = []byte(cfg.LinkKey)
 	}
 	if len(key) == 0 {
 		var err error
-		if key, err = capture.NewLinkKey(); err != nil {
+		if key, err = store.NewLinkKey(); err != nil {
 			return nil, err
 		}
 		if cfg.PublicURL != "" {
 			log.Warn("ALERTPROF_LINK_KEY is not set: flame-graph links are signed with a random key and stop working when alertprof restarts")
 		}
 	}
-	signer, err := capture.NewSigner(key, cfg.Store.LinkExpiry, nil)
+	signer, err := store.NewSigner(key, cfg.Store.LinkExpiry, nil)
 	if err != nil {
 		return nil, err
 	}
-	ui, err := webui.New(store.store, signer, webui.Config{
+	ui, err := webui.New(built.store, signer, webui.Config{
 		BaseURL:    cfg.PublicURL,
 		MaxOpen:    cfg.UI.MaxOpenProfiles,
 		MaxBytes:   cfg.Capture.MaxProfileBytes,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
 )
 
 func TestKubernetesConfigValidate(t *testing.T) {
@@ -87,10 +88,10 @@ current-context: c
 		}
 		return ""
 	}, nil)
-	if _, ok := r.(*capture.Kube); err != nil || !ok {
-		t.Fatalf("auto with KUBECONFIG: %T %v, want *capture.Kube", r, err)
+	if _, ok := r.(*kube.Resolver); err != nil || !ok {
+		t.Fatalf("auto with KUBECONFIG: %T %v, want *kube.Resolver", r, err)
 	}
-	if _, ok := c.(*capture.KubeCapturer); !ok {
-		t.Errorf("capturer %T, want *capture.KubeCapturer", c)
+	if _, ok := c.(*kube.Capturer); !ok {
+		t.Errorf("capturer %T, want *kube.Capturer", c)
 	}
 }

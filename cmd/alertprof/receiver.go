@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
 	"github.com/alertprof/alertprof/handler"
 	"github.com/alertprof/alertprof/report"
 )
@@ -158,7 +159,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		return static, direct, nil
 	}
 	k := cfg.Capture.Kubernetes
-	restCfg, inCluster, err := capture.KubeRESTConfig(capture.KubeClientOptions{
+	restCfg, inCluster, err := kube.RESTConfig(kube.ClientOptions{
 		Kubeconfig: k.Kubeconfig,
 		Getenv:     getenv,
 		QPS:        k.QPS,
@@ -166,23 +167,23 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		Timeout:    k.Timeout,
 		UserAgent:  userAgent(),
 	})
-	if errors.Is(err, capture.ErrNoKubeConfig) && cfg.Capture.Mode == "auto" {
+	if errors.Is(err, kube.ErrNoConfig) && cfg.Capture.Mode == "auto" {
 		log.Info("target mode: static (no kubeconfig and not in a cluster)", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
 		return static, direct, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}
-	client, err := capture.NewKubeClient(restCfg)
+	client, err := kube.NewClient(restCfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	proxy, err := capture.NewProxyFetcher(restCfg, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout)
+	proxy, err := kube.NewProxyFetcher(restCfg, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}
 	proxy.WithGate(gate)
-	mode := capture.ResolveFetchMode(k.FetchMode, inCluster)
+	mode := kube.ResolveFetchMode(k.FetchMode, inCluster)
 	defaultPort := k.DefaultPort
 	if defaultPort == 0 {
 		defaultPort = -1 // 0 in the config disables the fallback port
@@ -191,7 +192,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if logLines == 0 {
 		logLines = -1
 	}
-	resolver := capture.NewKube(client, capture.KubeOptions{
+	resolver := kube.NewResolver(client, kube.Options{
 		FetchMode:       mode,
 		DefaultPort:     defaultPort,
 		Path:            k.Path,
@@ -203,5 +204,5 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		Logger:          log,
 	})
 	log.Info("target mode: kubernetes", "api_server", restCfg.Host, "in_cluster", inCluster, "fetch_mode", mode)
-	return resolver, capture.NewKubeCapturer(direct, proxy, client.CoreV1().RESTClient()), nil
+	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), nil
 }

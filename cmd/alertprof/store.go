@@ -12,7 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/store"
+	"github.com/alertprof/alertprof/capture/store/s3"
+	"github.com/alertprof/alertprof/capture/store/spool"
 	"github.com/alertprof/alertprof/handler"
 )
 
@@ -22,8 +24,8 @@ func (c StoreConfig) useS3() bool { return c.S3.Endpoint != "" || c.S3.Bucket !=
 // validate checks the store section.
 func (c StoreConfig) validate() error {
 	switch {
-	case c.LinkExpiry < time.Second || c.LinkExpiry > capture.MaxLinkExpiry:
-		return fmt.Errorf("config: store.link_expiry must be between 1s and %s (S3's limit)", capture.MaxLinkExpiry)
+	case c.LinkExpiry < time.Second || c.LinkExpiry > store.MaxLinkExpiry:
+		return fmt.Errorf("config: store.link_expiry must be between 1s and %s (S3's limit)", store.MaxLinkExpiry)
 	case c.Local.Retention < 0:
 		return errors.New("config: store.local.retention must not be negative")
 	case !c.useS3() && c.Local.Dir == "":
@@ -64,7 +66,7 @@ func newStore(cfg Config, log *slog.Logger, reg prometheus.Registerer) (builtSto
 	if !sc.useS3() {
 		return newLocalStore(cfg, log)
 	}
-	s3, err := capture.NewS3(capture.S3Config{
+	remote, err := s3.New(s3.Config{
 		Endpoint:      sc.S3.Endpoint,
 		Region:        sc.S3.Region,
 		Bucket:        sc.S3.Bucket,
@@ -78,15 +80,15 @@ func newStore(cfg Config, log *slog.Logger, reg prometheus.Registerer) (builtSto
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s3.EnsureBucket(ctx, sc.S3.CreateBucket); err != nil {
+	if err := remote.EnsureBucket(ctx, sc.S3.CreateBucket); err != nil {
 		// Not fatal: artifacts wait in the spool until the store answers.
 		log.Error("object store not usable at start; artifacts will wait in the spool", "bucket", sc.S3.Bucket, "error", err)
 	}
-	spool, dropped, err := capture.OpenSpool(sc.Spool.Dir, sc.Spool.MaxBytes)
+	sp, dropped, err := spool.Open(sc.Spool.Dir, sc.Spool.MaxBytes)
 	if err != nil {
 		return builtStore{}, err
 	}
-	st := capture.NewSpooled(s3, spool, dropped, log, reg)
+	st := spool.NewStore(remote, sp, dropped, log, reg)
 	return builtStore{
 		store:    st,
 		run:      []func(context.Context){func(ctx context.Context) { st.Run(ctx, time.Second, time.Minute) }},
@@ -99,14 +101,14 @@ func newLocalStore(cfg Config, log *slog.Logger) (builtStore, error) {
 	key := []byte(cfg.LinkKey)
 	if len(key) == 0 {
 		var err error
-		if key, err = capture.NewLinkKey(); err != nil {
+		if key, err = store.NewLinkKey(); err != nil {
 			return builtStore{}, err
 		}
 		if cfg.PublicURL != "" {
 			log.Warn("ALERTPROF_LINK_KEY is not set: artifact links are signed with a random key and stop working when alertprof restarts")
 		}
 	}
-	local, err := capture.NewLocal(sc.Local.Dir, cfg.PublicURL, capture.WithLinkKey(key), capture.WithLinkExpiry(sc.LinkExpiry))
+	local, err := store.NewLocal(sc.Local.Dir, cfg.PublicURL, store.WithLinkKey(key), store.WithLinkExpiry(sc.LinkExpiry))
 	if err != nil {
 		return builtStore{}, err
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/format"
+	"github.com/alertprof/alertprof/capture/store"
 )
 
 // Store reads back what the pipeline stored. A missing key is an error
@@ -60,14 +61,14 @@ type Config struct {
 type UI struct {
 	cfg     Config
 	store   Store
-	signer  *capture.Signer
+	signer  *store.Signer
 	log     *slog.Logger
 	open    *openProfiles
 	metrics *metrics
 }
 
 // New builds the UI over store; signer signs and checks its links.
-func New(store Store, signer *capture.Signer, cfg Config) (*UI, error) {
+func New(store Store, signer *store.Signer, cfg Config) (*UI, error) {
 	if store == nil || signer == nil {
 		return nil, errors.New("webui: a store and a signer are required")
 	}

@@ -20,6 +20,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/store"
 	"github.com/alertprof/alertprof/report/pprof"
 )
 
@@ -43,7 +44,7 @@ func newFixture(t *testing.T, maxOpen int) *fixture {
 	f := &fixture{}
 	f.clock.Store(time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC).Unix())
 	now := func() time.Time { return time.Unix(f.clock.Load(), 0) }
-	store, err := capture.NewLocal(t.TempDir(), "")
+	st, err := store.NewLocal(t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +53,11 @@ func newFixture(t *testing.T, maxOpen int) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Put(context.Background(), key, strings.NewReader(string(b))); err != nil {
+		if err := st.Put(context.Background(), key, b, capture.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	signer, err := capture.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Hour, now)
+	signer, err := store.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Hour, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func newFixture(t *testing.T, maxOpen int) *fixture {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	f.reg = prometheus.NewRegistry()
-	f.ui, err = New(store, signer, Config{BaseURL: f.srv.URL, MaxOpen: maxOpen, Gate: capture.NewGate(2), Registerer: f.reg})
+	f.ui, err = New(st, signer, Config{BaseURL: f.srv.URL, MaxOpen: maxOpen, Gate: capture.NewGate(2), Registerer: f.reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,15 +225,15 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 }
 
 func TestNoLinkWithoutBaseURL(t *testing.T) {
-	signer, err := capture.NewSigner([]byte("k"), time.Hour, nil)
+	signer, err := store.NewSigner([]byte("k"), time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := capture.NewLocal(t.TempDir(), "")
+	st, err := store.NewLocal(t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ui, err := New(store, signer, Config{})
+	ui, err := New(st, signer, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

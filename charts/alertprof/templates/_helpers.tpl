@@ -71,7 +71,7 @@ http://{{ include "alertprof.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Val
 {{- end }}
 {{- end }}
 
-{{/* Exactly capture.RBACRules (capture/kube_rbac.go); the chart tests compare them. */}}
+{{/* Exactly kube.RBACRules (capture/kube/rbac.go); the chart tests compare them. */}}
 {{- define "alertprof.rbacRules" -}}
 - apiGroups: [""]
   resources: ["pods"]
