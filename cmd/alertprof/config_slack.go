@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -81,5 +83,6 @@ func newSlack(c SlackConfig, log *slog.Logger, reg prometheus.Registerer) (*slac
 		Routes:     routes,
 		Logger:     log,
 		Registerer: reg,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: withUserAgent(http.DefaultTransport)},
 	})
 }

@@ -110,6 +110,9 @@ log:
 	if len(parents) != 1 {
 		t.Fatalf("%d parent messages, want exactly one", len(parents))
 	}
+	if ua := parents[0].UserAgent; !strings.HasPrefix(ua, "alertprof/") {
+		t.Errorf("Slack saw the user agent %q, want alertprof/<version>", ua)
+	}
 	parentTS := "1700000000.000001"
 	if len(pods) != 3 || len(resolved) != 1 {
 		t.Fatalf("%d pod replies and %d resolved replies; want 3 and 1", len(pods), len(resolved))

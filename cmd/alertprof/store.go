@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/version"
 
 	"github.com/alertprof/alertprof/capture/store"
 	"github.com/alertprof/alertprof/capture/store/s3"
@@ -74,6 +75,7 @@ func newStore(cfg Config, log *slog.Logger, reg prometheus.Registerer) (builtSto
 		TLS:           sc.S3.TLS,
 		LinkExpiry:    sc.LinkExpiry,
 		PublicBaseURL: sc.S3.PublicBaseURL,
+		AppVersion:    version.Version,
 	})
 	if err != nil {
 		return builtStore{}, err

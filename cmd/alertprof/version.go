@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+
 	"github.com/prometheus/common/version"
 )
 
@@ -21,3 +23,16 @@ func init() {
 // userAgent is what alertprof sends to pprof targets, Slack, the object
 // store and the Kubernetes API: "alertprof/<version>".
 func userAgent() string { return version.ComponentUserAgent("alertprof") }
+
+// withUserAgent sends userAgent() with every request through rt.
+func withUserAgent(rt http.RoundTripper) http.RoundTripper {
+	return agentTransport{rt}
+}
+
+type agentTransport struct{ next http.RoundTripper }
+
+func (t agentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", userAgent())
+	return t.next.RoundTrip(r)
+}

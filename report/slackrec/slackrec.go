@@ -20,8 +20,9 @@ import (
 
 // Call is one Web API request as the server received it.
 type Call struct {
-	Method string
-	Form   url.Values
+	Method    string
+	Form      url.Values
+	UserAgent string
 }
 
 // Channel, ThreadTS, TS and Text return the common parameters.
@@ -125,7 +126,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fs := s.faults[method]; len(fs) > 0 {
 		f := fs[0]
 		s.faults[method] = fs[1:]
-		s.calls = append(s.calls, Call{Method: "!" + method, Form: r.Form})
+		s.calls = append(s.calls, Call{Method: "!" + method, Form: r.Form, UserAgent: r.UserAgent()})
 		s.mu.Unlock()
 		if f.apiError != "" {
 			reply(w, map[string]any{"ok": false, "error": f.apiError})
@@ -139,7 +140,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	seq := s.seq
-	s.calls = append(s.calls, Call{Method: method, Form: r.Form})
+	s.calls = append(s.calls, Call{Method: method, Form: r.Form, UserAgent: r.UserAgent()})
 	s.mu.Unlock()
 
 	ts := fmt.Sprintf("1700000000.%06d", seq)

@@ -41,6 +41,9 @@ type Config struct {
 	Creds *credentials.Credentials
 	// Transport defaults to minio-go's.
 	Transport http.RoundTripper
+	// AppVersion, when set, is added to minio-go's user agent as
+	// "alertprof/<AppVersion>", so the store's access logs name the caller.
+	AppVersion string
 	// AttemptTimeout bounds one request (default 30s); Retry bounds all
 	// attempts of one operation (default: 5 tries within 15s).
 	AttemptTimeout time.Duration
@@ -98,6 +101,9 @@ func New(cfg Config) (*Store, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("s3 store: %w", redactErr(err))
+	}
+	if cfg.AppVersion != "" {
+		client.SetAppInfo("alertprof", cfg.AppVersion)
 	}
 	return &Store{client: client, cfg: cfg}, nil
 }
