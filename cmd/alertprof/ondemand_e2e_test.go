@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/alertmanager/template"
 
+	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/handler"
 	"github.com/alertprof/alertprof/report"
 	"github.com/alertprof/alertprof/report/pprof"
@@ -142,6 +143,7 @@ func TestCaptureOnDemandMatchesAlert(t *testing.T) {
 // stderr while the CPU window records.
 func TestCaptureCommandText(t *testing.T) {
 	targetAddr := launchDemoTarget(t, "demo-target")
+	waitLeaking(t, targetAddr)
 	out := t.TempDir()
 	cli := exec.Command(binary, "capture", "--address", targetAddr, "--profiles", "heap,cpu", "--cpu-seconds", "8", "--out", out)
 	var stdout, stderr bytes.Buffer
@@ -284,4 +286,22 @@ func doCaptureRequest(t *testing.T, req *http.Request, code int) handler.Capture
 		t.Fatalf("decode %s: %v", b, err)
 	}
 	return st
+}
+
+// waitLeaking waits until the demo target's heap holds its leak, so that a
+// capture taken right after names it however slowly the target started.
+func waitLeaking(t *testing.T, addr string) {
+	t.Helper()
+	waitUntil(t, time.Minute, "the demo target's heap shows its leak", func() bool {
+		p, err := format.ParseProfile(httpGet(t, "http://"+addr+"/debug/pprof/heap"))
+		if err != nil {
+			t.Fatalf("the demo target's heap: %v", err)
+		}
+		for _, fn := range p.Function {
+			if strings.HasSuffix(fn.Name, "(*sessionCache).remember") {
+				return true
+			}
+		}
+		return false
+	})
 }
