@@ -83,7 +83,7 @@ func alertButtons(inc report.Incident) []slackgo.BlockElement {
 		for _, k := range keys {
 			ms = append(ms, k+"="+strconv.Quote(inc.Labels[k]))
 		}
-		u := strings.TrimRight(base, "/") + "/#/silences/new?filter=" + url.QueryEscape("{"+strings.Join(ms, ", ")+"}")
+		u := strings.TrimRight(base, "/") + "/#/silences/new?filter=" + silenceFilter(ms)
 		if len(u) <= maxTextLen {
 			b := slackgo.NewButtonBlockElement("silence", "silence", slackgo.NewTextBlockObject(slackgo.PlainTextType, "Silence", false, false))
 			b.URL = u
@@ -91,6 +91,13 @@ func alertButtons(inc report.Incident) []slackgo.BlockElement {
 		}
 	}
 	return out
+}
+
+// silenceFilter encodes matchers for the filter parameter of
+// Alertmanager's new-silence page. The UI percent-decodes it without
+// turning "+" into a space, so spaces are sent as %20, never as "+".
+func silenceFilter(matchers []string) string {
+	return strings.ReplaceAll(url.QueryEscape("{"+strings.Join(matchers, ", ")+"}"), "+", "%20")
 }
 
 func webURL(s string) (string, bool) {
@@ -184,7 +191,7 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 // resolvedReply closes the thread.
 func resolvedReply(inc report.Incident) ([]slackgo.Block, string) {
 	d := inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second)
-	text := fmt.Sprintf(":white_check_mark: report.Resolved after %s.", d)
+	text := fmt.Sprintf(":white_check_mark: Resolved after %s.", d)
 	return []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(text), nil, nil)}, "Resolved: " + escapeMrkdwn(inc.AlertName)
 }
 

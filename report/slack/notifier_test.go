@@ -86,7 +86,7 @@ func TestThreadPerIncident(t *testing.T) {
 			t.Fatalf("reply %d went to %s/%s, want the parent's thread %s/%s", i, p.Channel(), p.ThreadTS(), th.Channel, th.TS)
 		}
 	}
-	if !strings.Contains(texts(t, posts[4]), "Resolved after 12m0s") {
+	if !strings.Contains(texts(t, posts[4]), ":white_check_mark: Resolved after 12m0s.") {
 		t.Fatalf("resolved reply: %s", texts(t, posts[4]))
 	}
 	updates := srv.Calls("chat.update")
