@@ -154,3 +154,34 @@ func TestHeadlineAgreesWithText(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryLimitWords: the Slack table names the container limit in the
+// text report's words, "unknown" or "none", instead of an empty column.
+func TestMemoryLimitWords(t *testing.T) {
+	ms := memory.Stats{Alloc: 20 * mib, HeapAlloc: 20 * mib, HeapInuse: 22 * mib, HeapSys: 40 * mib, NextGC: 40 * mib}
+	ms.Sys = ms.HeapSys
+	for _, c := range []struct {
+		name   string
+		bounds *capture.MemoryBounds
+		want   string
+	}{
+		{"static target", nil, "container limit     unknown  (no pod spec to read it from)"},
+		{"no limit set", &capture.MemoryBounds{Container: "app"}, "container limit        none"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			section, _ := memorySection(memory.Reconcile(ms, c.bounds, nil))
+			if !strings.Contains(section, c.want) {
+				t.Errorf("slack memory section lacks %q:\n%s", c.want, section)
+			}
+			if strings.Contains(section, "limit\n") {
+				t.Errorf("a share-of-limit column without a limit:\n%s", section)
+			}
+			var text strings.Builder
+			memory.Write(&text, memory.Reconcile(ms, c.bounds, nil))
+			word := strings.Fields(c.want)[2]
+			if !strings.Contains(text.String(), "container limit") || !strings.Contains(text.String(), word) {
+				t.Errorf("the text report does not say %q either:\n%s", word, text.String())
+			}
+		})
+	}
+}

@@ -42,8 +42,17 @@ func memorySection(m *memory.Reconciliation) (string, int) {
 	if b := m.Bounds; b != nil && b.GoMemLimit > 0 {
 		lines = append(lines, row("GOMEMLIMIT", uint64(b.GoMemLimit)))
 	}
-	if m.Limit > 0 {
+	// The same words as the text report: a limit, none, or unknown.
+	switch {
+	case m.Limit > 0:
 		lines = append(lines, fmt.Sprintf("%-17s %9s %5s", "container limit", escapeMrkdwn(m.Bounds.LimitText), "100%"))
+	case m.Bounds != nil:
+		lines = append(lines, fmt.Sprintf("%-17s %9s", "container limit", "none"))
+	default:
+		lines = append(lines, fmt.Sprintf("%-17s %9s  %s", "container limit", "unknown", "(no pod spec to read it from)"))
+	}
+	if m.Limit == 0 {
+		lines[0] = fmt.Sprintf("%-17s %9s", "", "bytes") // no share-of-limit column
 	}
 	return fitCode(clip(title, maxTextLen/2), lines, "rows")
 }
