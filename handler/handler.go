@@ -75,10 +75,13 @@ type Config struct {
 	Plan         []capture.Profile
 	// Plans are the plans by alert kind (capture.KindOf); a kind without
 	// one uses Plan.
-	Plans        map[string][]capture.Profile
-	Top          int  // rows per profile table (10)
-	Auth         Auth // credentials the webhook requires; zero accepts any caller
-	PodsPerAlert int  // targets captured concurrently per job (3)
+	Plans map[string][]capture.Profile
+	Top   int  // rows per profile table (10)
+	Auth  Auth // credentials the webhook requires; zero accepts any caller
+	// CaptureAuth is what the capture API (/api/v1/captures) requires;
+	// without credentials it requires Auth's.
+	CaptureAuth  Auth
+	PodsPerAlert int // targets captured concurrently per job (3)
 	// MaxConcurrentCaptures bounds the targets captured at once across all
 	// jobs (4); CapturesPerMinute bounds how many start per minute (60).
 	MaxConcurrentCaptures int
