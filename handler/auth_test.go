@@ -31,7 +31,8 @@ func TestLoopbackOnlyWithoutCredentials(t *testing.T) {
 			r := newRig(t, Config{Auth: Auth{LoopbackOnly: true}}, nil)
 			alerts := httptest.NewRequest(http.MethodPost, "/api/v1/alerts",
 				bytes.NewReader(payload(t, "g-"+tc.name, "firing", alert("firing", "127.0.0.1:6060"))))
-			captures := httptest.NewRequest(http.MethodPost, "/api/v1/captures", strings.NewReader(`{"address":"127.0.0.1:6060"}`))
+			// Another target than the alert's, which may still hold its own.
+			captures := httptest.NewRequest(http.MethodPost, "/api/v1/captures", strings.NewReader(`{"address":"127.0.0.2:6060"}`))
 			for _, req := range []*http.Request{alerts, captures} {
 				req.Header.Set("Content-Type", "application/json")
 				req.RemoteAddr = tc.remote

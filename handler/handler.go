@@ -231,10 +231,21 @@ func (h *Handler) routes() chi.Router {
 // ServeHTTP routes a request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
 
+// healthReporter is a dependency that can tell it cannot work: Health
+// returns why (a missing bucket, denied access), or nil. A Store that
+// implements it takes part in readiness.
+type healthReporter interface{ Health() error }
+
 func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
 	if !h.ready.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 		return
+	}
+	if hr, ok := h.deps.Store.(healthReporter); ok {
+		if err := hr.Health(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "artifact store: " + err.Error()})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

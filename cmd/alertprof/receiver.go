@@ -99,6 +99,9 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		return nil, err
 	}
 	logAccess(log, h)
+	if store.spool != nil {
+		store.spool.OnUploaded(h.Uploaded) // incident.json loses "pending" when its uploads land
+	}
 	return &receiver{cfg: cfg, log: log, handler: h, store: store}, nil
 }
 
