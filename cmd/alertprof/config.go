@@ -104,6 +104,9 @@ type CaptureConfig struct {
 
 	// TraceSeconds is the execution trace window of latency alerts.
 	TraceSeconds int `yaml:"trace_seconds"`
+	// Access says how to reach targets behind authentication or TLS:
+	// rules by namespace or CIDR, first match wins.
+	Access []AccessConfig `yaml:"access"`
 }
 
 // KubernetesConfig governs pod resolution and fetching in Kubernetes mode.
@@ -340,6 +343,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Capture.validateKubernetes(); err != nil {
+		return err
+	}
+	if _, err := newAccess(c.Capture); err != nil {
 		return err
 	}
 	switch c.Log.Level {

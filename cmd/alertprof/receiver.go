@@ -164,7 +164,14 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if err != nil {
 		return nil, nil, err
 	}
-	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent())
+	access, err := newAccess(cfg.Capture)
+	if err != nil {
+		return nil, nil, err
+	}
+	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent()).WithAccess(access)
+	if len(cfg.Capture.Access) > 0 {
+		log.Info("target access rules", "rules", len(cfg.Capture.Access)) // never the secrets
+	}
 	if cfg.Capture.Mode == "static" {
 		log.Info("target mode: static", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
 		return static, direct, nil
