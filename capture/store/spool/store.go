@@ -95,8 +95,11 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, meta capture.M
 	if err := s.upload(ctx, e); err != nil {
 		s.down.Store(true)
 		s.metrics.uploads.WithLabelValues("pending").Inc()
-		s.log.Warn("object store unreachable; artifact kept in the spool for a later upload",
-			"key", key, "spool_bytes", s.spool.Bytes(), "error", err)
+		msg := "object store unreachable; artifact kept in the spool for a later upload"
+		if errors.Is(err, store.ErrPermanent) {
+			msg = "object store refuses uploads until this is fixed (see /readyz); artifact kept in the spool"
+		}
+		s.log.Warn(msg, "key", key, "spool_bytes", s.spool.Bytes(), "error", err)
 		s.kick()
 		return fmt.Errorf("put %s: %w: %w", key, capture.ErrPending, err)
 	}
