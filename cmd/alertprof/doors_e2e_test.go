@@ -302,4 +302,3 @@ func logHas(out string, parts ...string) bool {
 	}
 	return false
 }
-
