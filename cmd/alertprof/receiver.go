@@ -222,5 +222,8 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		Logger:          log,
 	})
 	log.Info("target mode: kubernetes", "api_server", restCfg.Host, "in_cluster", inCluster, "fetch_mode", mode)
+	if mode == kube.FetchProxy && len(cfg.Capture.Access) > 0 {
+		log.Warn("capture.access applies to direct fetches only: pods/proxy fetches send no target credentials and use the API server's TLS")
+	}
 	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), nil
 }
