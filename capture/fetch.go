@@ -39,6 +39,7 @@ type Fetcher struct {
 	timeout  time.Duration
 	gate     Gate // bounds profile decoding; nil bounds nothing
 	agent    string
+	access   *Access // credentials, scheme and TLS per target; nil: none
 }
 
 // NewFetcher returns a Fetcher using client (nil means a new client with
@@ -72,6 +73,13 @@ func (f *Fetcher) WithGate(g Gate) *Fetcher {
 // logs say who asked for a profile; it returns f.
 func (f *Fetcher) WithUserAgent(ua string) *Fetcher {
 	f.agent = ua
+	return f
+}
+
+// WithAccess makes the fetcher reach the targets a rule matches with that
+// rule's credentials, scheme and TLS settings; it returns f.
+func (f *Fetcher) WithAccess(a *Access) *Fetcher {
+	f.access = a
 	return f
 }
 
@@ -113,6 +121,8 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s profile took longer than %s", p.Name, limit))
 	defer cancel()
 
+	rule := f.access.match(t)
+	t = rule.target(t)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL(p.Endpoint, p.Query()), nil)
 	if err != nil {
 		res.Err = fetchErr(p, ReasonConnect, "cannot build the request", err)
@@ -121,7 +131,13 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	if f.agent != "" {
 		req.Header.Set("User-Agent", f.agent)
 	}
-	resp, err := f.client.Do(req)
+	secrets, err := rule.authorize(req)
+	if err != nil {
+		res.Err = fetchErr(p, ReasonConnect, "cannot read the target's credentials", err)
+		return res
+	}
+	defer func() { res.Err = scrub(res.Err, secrets) }() // a target may echo them back
+	resp, err := rule.clientOr(f.client).Do(req)
 	if err != nil {
 		res.Err = classifyTransport(ctx, p, err)
 		return res
@@ -172,6 +188,9 @@ func classifyTransport(ctx context.Context, p Profile, err error) *FetchError {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fetchErr(p, ReasonTimeout, "timed out", err)
+	}
+	if detail, ok := tlsFailure(err); ok {
+		return fetchErr(p, ReasonTLS, detail, err)
 	}
 	return fetchErr(p, ReasonConnect, "cannot reach the target", err)
 }

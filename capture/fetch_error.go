@@ -15,10 +15,11 @@ const (
 	ReasonTooLarge   = "too_large"
 	ReasonNotProfile = "not_profile"
 	ReasonCanceled   = "canceled"
+	ReasonTLS        = "tls"
 )
 
 // Reasons lists every fetch failure reason, for pre-initialising metrics.
-var Reasons = []string{ReasonTimeout, ReasonConnect, ReasonStatus, ReasonTooLarge, ReasonNotProfile, ReasonCanceled}
+var Reasons = []string{ReasonTimeout, ReasonConnect, ReasonStatus, ReasonTooLarge, ReasonNotProfile, ReasonCanceled, ReasonTLS}
 
 // FetchError is a failed profile fetch. Its message is written for the
 // person reading the report.

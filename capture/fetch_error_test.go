@@ -33,7 +33,7 @@ func TestFetchErrorMessage(t *testing.T) {
 }
 
 func TestReasonsAreDistinctLabelValues(t *testing.T) {
-	want := []string{ReasonTimeout, ReasonConnect, ReasonStatus, ReasonTooLarge, ReasonNotProfile, ReasonCanceled}
+	want := []string{ReasonTimeout, ReasonConnect, ReasonStatus, ReasonTooLarge, ReasonNotProfile, ReasonCanceled, ReasonTLS}
 	seen := map[string]bool{}
 	for _, r := range Reasons {
 		if seen[r] {

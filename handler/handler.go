@@ -75,10 +75,13 @@ type Config struct {
 	Plan         []capture.Profile
 	// Plans are the plans by alert kind (capture.KindOf); a kind without
 	// one uses Plan.
-	Plans        map[string][]capture.Profile
-	Top          int  // rows per profile table (10)
-	Auth         Auth // credentials the webhook requires; zero accepts any caller
-	PodsPerAlert int  // targets captured concurrently per job (3)
+	Plans map[string][]capture.Profile
+	Top   int  // rows per profile table (10)
+	Auth  Auth // credentials the webhook requires; zero accepts any caller
+	// CaptureAuth is what the capture API (/api/v1/captures) requires;
+	// without credentials it requires Auth's.
+	CaptureAuth  Auth
+	PodsPerAlert int // targets captured concurrently per job (3)
 	// MaxConcurrentCaptures bounds the targets captured at once across all
 	// jobs (4); CapturesPerMinute bounds how many start per minute (60).
 	MaxConcurrentCaptures int
@@ -228,10 +231,21 @@ func (h *Handler) routes() chi.Router {
 // ServeHTTP routes a request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
 
+// healthReporter is a dependency that can tell it cannot work: Health
+// returns why (a missing bucket, denied access), or nil. A Store that
+// implements it takes part in readiness.
+type healthReporter interface{ Health() error }
+
 func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
 	if !h.ready.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 		return
+	}
+	if hr, ok := h.deps.Store.(healthReporter); ok {
+		if err := hr.Health(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "artifact store: " + err.Error()})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

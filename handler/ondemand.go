@@ -140,10 +140,7 @@ func resolveError(err error) *requestError {
 // /api/v1/captures/{id} follows its progress and returns the reports.
 func (h *Handler) serveCaptureRequest(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("remote", r.RemoteAddr)
-	if !h.cfg.Auth.allows(r) {
-		log.Warn("capture request refused: missing or wrong credentials")
-		w.Header().Set("WWW-Authenticate", h.cfg.Auth.challenge())
-		writeError(w, http.StatusUnauthorized, "missing or wrong credentials")
+	if !admit(w, r, h.cfg.captureAuth(), h.log, "capture request") {
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -194,9 +191,7 @@ func decodeCaptureRequest(r io.Reader) (CaptureRequest, error) {
 // serveCaptureStatus answers the state of one capture on demand: per
 // target and per profile while it runs, and the pod reports once done.
 func (h *Handler) serveCaptureStatus(w http.ResponseWriter, r *http.Request) {
-	if !h.cfg.Auth.allows(r) {
-		w.Header().Set("WWW-Authenticate", h.cfg.Auth.challenge())
-		writeError(w, http.StatusUnauthorized, "missing or wrong credentials")
+	if !admit(w, r, h.cfg.captureAuth(), h.log, "capture status request") {
 		return
 	}
 	id := chi.URLParam(r, "id")

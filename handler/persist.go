@@ -107,23 +107,37 @@ func (h *Handler) saveJSON(ctx context.Context, key string, v any) error {
 	return h.deps.Store.Put(ctx, key, b, capture.Meta{})
 }
 
-// writeRecord writes incident.json for id as the book holds it now;
-// nothing once the incident is forgotten.
-func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) {
+// writeRecord writes incident.json for id as the book holds it now, with
+// the artifacts uploaded since no longer marked pending; nothing once the
+// incident is forgotten. It reports whether the book held the incident.
+func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) bool {
 	defer h.book.lockPersist(id)()
 	rec, _, ok := h.book.saved(id)
 	if !ok {
-		return
+		return false
 	}
+	h.clearLanded(&rec)
 	inc := rec.Incident
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err == nil {
 		meta := capture.Meta{Incident: inc.ID, AlertName: inc.AlertName, Profile: "incident"}
 		err = h.deps.Store.Put(ctx, recordKey(inc), b, meta)
 	}
-	if err != nil && !errors.Is(err, capture.ErrPending) { // pending: spooled, uploaded later
+	h.recordWritten(log, "writing the incident record", err)
+	return true
+}
+
+// recordWritten logs and counts the outcome of a record write. A write
+// kept in the store's spool is not a failure: it is uploaded when the
+// store is back (the store counts it as pending).
+func (h *Handler) recordWritten(log *slog.Logger, what string, err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, capture.ErrPending):
+		log.Debug(what+": kept in the spool, upload pending", "error", err)
+	default:
 		h.metrics.failures.WithLabelValues("record").Inc()
-		log.Error("writing the incident record failed", "error", err)
+		log.Error(what+" failed", "error", err)
 	}
 }
 
@@ -135,10 +149,7 @@ func (h *Handler) saveGroupState(ctx context.Context, log *slog.Logger, id strin
 	if !ok {
 		return
 	}
-	if err := h.saveJSON(ctx, groupStateKey(st.Incident.GroupKey), st); err != nil {
-		h.metrics.failures.WithLabelValues("record").Inc()
-		log.Error("saving the incident state failed", "error", err)
-	}
+	h.recordWritten(log, "saving the incident state", h.saveJSON(ctx, groupStateKey(st.Incident.GroupKey), st))
 }
 
 // persist writes the incident's record and group state at the end of a job.

@@ -16,11 +16,8 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() { h.metrics.webhookDuration.Observe(time.Since(start).Seconds()) }()
 	log := h.log.With("remote", r.RemoteAddr)
-	if !h.cfg.Auth.allows(r) {
+	if !admit(w, r, h.cfg.Auth, h.log, "webhook") {
 		h.metrics.requests.WithLabelValues(resultUnauthorized).Inc()
-		log.Warn("webhook refused: missing or wrong credentials")
-		w.Header().Set("WWW-Authenticate", h.cfg.Auth.challenge())
-		writeError(w, http.StatusUnauthorized, "missing or wrong credentials")
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {

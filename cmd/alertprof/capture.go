@@ -47,7 +47,7 @@ func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
 	fs.StringVar(&ca.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then in-cluster)")
 	fs.StringVar(&ca.out, "out", "", "artifact directory (default: store.local.dir of the config)")
 	fs.StringVar(&ca.format, "format", "text", "output: text (the console report) or json (the API's answer)")
-	fs.StringVar(&ca.server, "server", "", "ask a running alertprof at this URL instead (token from ALERTPROF_WEBHOOK_TOKEN)")
+	fs.StringVar(&ca.server, "server", "", "ask a running alertprof at this URL instead (token from ALERTPROF_CAPTURE_TOKEN, else ALERTPROF_WEBHOOK_TOKEN)")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

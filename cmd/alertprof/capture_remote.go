@@ -31,7 +31,7 @@ func captureRemotely(ctx context.Context, ca captureArgs, stderr io.Writer) (han
 		return handler.CaptureStatus{}, fmt.Errorf("--server %q is not an http(s) URL", ca.server)
 	}
 	api := base.String() + "/api/v1/captures"
-	cl := &captureClient{http: &http.Client{Timeout: time.Minute}, token: os.Getenv("ALERTPROF_WEBHOOK_TOKEN")}
+	cl := &captureClient{http: &http.Client{Timeout: time.Minute}, token: captureToken(os.Getenv)}
 	body, err := json.Marshal(ca.req)
 	if err != nil {
 		return handler.CaptureStatus{}, err
@@ -87,4 +87,13 @@ func (c *captureClient) do(ctx context.Context, method, u string, body []byte, w
 		return st, fmt.Errorf("%s %s: decode the answer: %w", method, u, err)
 	}
 	return st, nil
+}
+
+// captureToken is the token `capture --server` sends: the capture API's
+// own, else the webhook's.
+func captureToken(getenv func(string) string) string {
+	if t := getenv("ALERTPROF_CAPTURE_TOKEN"); t != "" {
+		return t
+	}
+	return getenv("ALERTPROF_WEBHOOK_TOKEN")
 }

@@ -38,6 +38,9 @@ type Config struct {
 
 	// WebhookToken comes from ALERTPROF_WEBHOOK_TOKEN, never from YAML.
 	WebhookToken string `yaml:"-"`
+	// CaptureToken comes from ALERTPROF_CAPTURE_TOKEN or
+	// webhook.capture_token_file.
+	CaptureToken string `yaml:"-"`
 	// LinkKey signs local artifact links; from ALERTPROF_LINK_KEY.
 	LinkKey string `yaml:"-"`
 }
@@ -62,6 +65,14 @@ type WebhookConfig struct {
 	TokenFile string          `yaml:"token_file"`
 	BasicAuth BasicAuthConfig `yaml:"basic_auth"`
 	TLS       TLSConfig       `yaml:"tls"`
+	// CaptureTokenFile holds the capture API's own bearer token;
+	// ALERTPROF_CAPTURE_TOKEN is the alternative. Without one the capture
+	// API takes the webhook's credentials.
+	CaptureTokenFile string `yaml:"capture_token_file"`
+	// AllowUnauthenticated lets clients that are not on loopback use an
+	// endpoint that has no credentials configured.
+	AllowUnauthenticated bool         `yaml:"allow_unauthenticated"`
+	Server               ServerConfig `yaml:",inline"`
 }
 
 // CaptureConfig says what to fetch and how.
@@ -93,6 +104,9 @@ type CaptureConfig struct {
 
 	// TraceSeconds is the execution trace window of latency alerts.
 	TraceSeconds int `yaml:"trace_seconds"`
+	// Access says how to reach targets behind authentication or TLS:
+	// rules by namespace or CIDR, first match wins.
+	Access []AccessConfig `yaml:"access"`
 }
 
 // KubernetesConfig governs pod resolution and fetching in Kubernetes mode.
@@ -185,6 +199,7 @@ func defaultConfig() Config {
 			MaxLabelBytes: 8 << 10,
 			QueueSize:     64,
 			Workers:       2,
+			Server:        defaultServerConfig(),
 		},
 		Capture: CaptureConfig{
 			Profiles:         []string{"heap", "goroutine", "cpu"},
@@ -307,6 +322,9 @@ func (c Config) Validate() error {
 	case c.Report.Top < 1:
 		return errors.New("config: report.top must be at least 1")
 	}
+	if err := c.Webhook.Server.validate(); err != nil {
+		return err
+	}
 	if err := c.Store.validate(); err != nil {
 		return err
 	}
@@ -325,6 +343,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Capture.validateKubernetes(); err != nil {
+		return err
+	}
+	if _, err := newAccess(c.Capture); err != nil {
 		return err
 	}
 	switch c.Log.Level {

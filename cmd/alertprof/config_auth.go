@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/alertprof/alertprof/handler"
 )
 
 // BasicAuthConfig lets Alertmanager authenticate with http_config.basic_auth.
@@ -25,7 +27,7 @@ type TLSConfig struct {
 
 func (t TLSConfig) enabled() bool { return t.CertFile != "" }
 
-// loadSecrets fills the webhook's credentials from the environment or
+// loadSecrets fills the webhook's and the capture API's credentials from the environment or
 // from files: exactly one source per secret.
 func loadSecrets(cfg *Config, getenv func(string) string) error {
 	tok, err := secret("ALERTPROF_WEBHOOK_TOKEN", getenv, cfg.Webhook.TokenFile, "webhook.token_file")
@@ -38,6 +40,11 @@ func loadSecrets(cfg *Config, getenv func(string) string) error {
 		return err
 	}
 	cfg.Webhook.BasicAuth.Password = pw
+	ct, err := secret("ALERTPROF_CAPTURE_TOKEN", getenv, cfg.Webhook.CaptureTokenFile, "webhook.capture_token_file")
+	if err != nil {
+		return err
+	}
+	cfg.CaptureToken = ct
 	switch {
 	case cfg.Webhook.BasicAuth.Username != "" && pw == "":
 		return errors.New("config: webhook.basic_auth.username is set but no password (ALERTPROF_WEBHOOK_PASSWORD or webhook.basic_auth.password_file)")
@@ -69,4 +76,16 @@ func secret(env string, getenv func(string) string, file, key string) (string, e
 		return "", fmt.Errorf("config: %s: the file is empty", key)
 	}
 	return v, nil
+}
+
+// webhookAuth is what the webhook requires.
+func (c Config) webhookAuth() handler.Auth {
+	return handler.Auth{BearerToken: c.WebhookToken, Username: c.Webhook.BasicAuth.Username,
+		Password: c.Webhook.BasicAuth.Password, LoopbackOnly: !c.Webhook.AllowUnauthenticated}
+}
+
+// captureAuth is what the capture API requires: its own token, else the
+// webhook's credentials (handler.Config.CaptureAuth).
+func (c Config) captureAuth() handler.Auth {
+	return handler.Auth{BearerToken: c.CaptureToken, LoopbackOnly: !c.Webhook.AllowUnauthenticated}
 }

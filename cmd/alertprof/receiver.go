@@ -9,7 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -76,7 +76,8 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Plan:                  plans[capture.KindDefault],
 		Plans:                 plans,
 		Top:                   cfg.Report.Top,
-		Auth:                  handler.Auth{BearerToken: cfg.WebhookToken, Username: cfg.Webhook.BasicAuth.Username, Password: cfg.Webhook.BasicAuth.Password},
+		Auth:                  cfg.webhookAuth(),
+		CaptureAuth:           cfg.captureAuth(),
 		PodsPerAlert:          cfg.Capture.MaxPodsPerAlert,
 		MaxConcurrentCaptures: cfg.Capture.MaxConcurrent,
 		CapturesPerMinute:     cfg.Capture.MaxPerMinute,
@@ -97,23 +98,33 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	if cfg.WebhookToken == "" && cfg.Webhook.BasicAuth.Username == "" {
-		log.Warn("ALERTPROF_WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests")
+	logAccess(log, h)
+	if store.spool != nil {
+		store.spool.OnUploaded(h.Uploaded) // incident.json loses "pending" when its uploads land
 	}
 	return &receiver{cfg: cfg, log: log, handler: h, store: store}, nil
+}
+
+// logAccess says at start who each endpoint that starts work accepts;
+// an endpoint open to anyone is a warning.
+func logAccess(log *slog.Logger, h *handler.Handler) {
+	for _, a := range h.Access() {
+		level := slog.LevelInfo
+		if strings.HasPrefix(a[1], "anyone") {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "endpoint access", "endpoint", a[0], "accepts", a[1])
+	}
 }
 
 // serve runs the HTTP server on ln until ctx ends, then stops accepting,
 // drains the jobs within the shutdown timeout and returns.
 func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           rc.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(rc.log.Handler(), slog.LevelWarn),
+		Handler:  rc.handler,
+		ErrorLog: slog.NewLogLogger(rc.log.Handler(), slog.LevelWarn),
 	}
+	rc.cfg.Webhook.Server.apply(srv)
 	rc.handler.Start()
 	for _, run := range rc.store.run {
 		go run(ctx)
@@ -153,7 +164,14 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if err != nil {
 		return nil, nil, err
 	}
-	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent())
+	access, err := newAccess(cfg.Capture)
+	if err != nil {
+		return nil, nil, err
+	}
+	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent()).WithAccess(access)
+	if len(cfg.Capture.Access) > 0 {
+		log.Info("target access rules", "rules", len(cfg.Capture.Access)) // never the secrets
+	}
 	if cfg.Capture.Mode == "static" {
 		log.Info("target mode: static", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
 		return static, direct, nil
@@ -204,5 +222,8 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		Logger:          log,
 	})
 	log.Info("target mode: kubernetes", "api_server", restCfg.Host, "in_cluster", inCluster, "fetch_mode", mode)
+	if mode == kube.FetchProxy && len(cfg.Capture.Access) > 0 {
+		log.Warn("capture.access applies to direct fetches only: pods/proxy fetches send no target credentials and use the API server's TLS")
+	}
 	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), nil
 }

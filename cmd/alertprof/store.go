@@ -54,6 +54,7 @@ func (c StoreConfig) validate() error {
 // builtStore is the artifact store and what runs beside it.
 type builtStore struct {
 	store     handler.Store
+	spool     *spool.Store            // the S3 store's spool; nil for the local store
 	artifacts http.Handler            // serves /artifacts/; nil for S3
 	run       []func(context.Context) // background loops: spool upload, retention
 	linkKey   []byte                  // signs local links; nil for S3
@@ -80,22 +81,56 @@ func newStore(cfg Config, log *slog.Logger, reg prometheus.Registerer) (builtSto
 	if err != nil {
 		return builtStore{}, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := remote.EnsureBucket(ctx, sc.S3.CreateBucket); err != nil {
-		// Not fatal: artifacts wait in the spool until the store answers.
-		log.Error("object store not usable at start; artifacts will wait in the spool", "bucket", sc.S3.Bucket, "error", err)
-	}
 	sp, dropped, err := spool.Open(sc.Spool.Dir, sc.Spool.MaxBytes)
 	if err != nil {
 		return builtStore{}, err
 	}
 	st := spool.NewStore(remote, sp, dropped, log, reg)
-	return builtStore{
+	b := builtStore{
 		store:    st,
+		spool:    st,
 		run:      []func(context.Context){func(ctx context.Context) { st.Run(ctx, time.Second, time.Minute) }},
 		describe: "s3://" + sc.S3.Bucket + "/" + sc.S3.Prefix + " at " + sc.S3.Endpoint,
-	}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ensure := func(ctx context.Context) error { return remote.EnsureBucket(ctx, sc.S3.CreateBucket) }
+	switch err := ensure(ctx); {
+	case errors.Is(err, store.ErrPermanent):
+		// Retrying cannot heal this: /readyz fails with the reason until
+		// a person fixes it, which a check every minute notices.
+		st.SetHealth(err)
+		log.Error("object store refuses alertprof: not ready until this is fixed; artifacts wait in the spool",
+			"bucket", sc.S3.Bucket, "error", err)
+		b.run = append(b.run, func(ctx context.Context) { recheckStore(ctx, st, ensure, time.Minute, log) })
+	case err != nil:
+		// Not fatal: artifacts wait in the spool until the store answers.
+		log.Error("object store not usable at start; artifacts will wait in the spool", "bucket", sc.S3.Bucket, "error", err)
+	}
+	return b, nil
+}
+
+// recheckStore runs check every interval while st is unhealthy, and
+// clears st's health once check passes (or an upload has cleared it).
+func recheckStore(ctx context.Context, st *spool.Store, check func(context.Context) error, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for st.Health() != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := check(cctx)
+		cancel()
+		if err == nil {
+			st.SetHealth(nil)
+			log.Info("object store usable again; uploading spooled artifacts")
+			return
+		}
+		st.SetHealth(err)
+	}
 }
 
 func newLocalStore(cfg Config, log *slog.Logger) (builtStore, error) {

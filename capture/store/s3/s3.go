@@ -114,13 +114,17 @@ func (s *Store) EnsureBucket(ctx context.Context, create bool) error {
 		return s.client.BucketExists(ctx, s.cfg.Bucket)
 	})
 	if err != nil {
-		return fmt.Errorf("check bucket %s: %w", s.cfg.Bucket, redactErr(err))
+		wrapped := fmt.Errorf("check bucket %s: %w", s.cfg.Bucket, redactErr(err))
+		if refused(err) {
+			return store.Permanent(wrapped)
+		}
+		return wrapped
 	}
 	if ok {
 		return nil
 	}
 	if !create {
-		return fmt.Errorf("bucket %s does not exist (set store.s3.create_bucket to create it)", s.cfg.Bucket)
+		return store.Permanent(fmt.Errorf("bucket %s does not exist (set store.s3.create_bucket to create it)", s.cfg.Bucket))
 	}
 	_, err = retry(ctx, s.cfg.Retry, s.cfg.AttemptTimeout, func(ctx context.Context) (struct{}, error) {
 		err := s.client.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region})
@@ -131,7 +135,11 @@ func (s *Store) EnsureBucket(ctx context.Context, create bool) error {
 		return struct{}{}, err
 	})
 	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", s.cfg.Bucket, redactErr(err))
+		wrapped := fmt.Errorf("create bucket %s: %w", s.cfg.Bucket, redactErr(err))
+		if refused(err) {
+			return store.Permanent(wrapped)
+		}
+		return wrapped
 	}
 	return nil
 }
@@ -150,6 +158,9 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, meta capture.M
 		return s.client.PutObject(ctx, s.cfg.Bucket, s.object(key), bytes.NewReader(data), int64(len(data)), opts)
 	})
 	if err != nil {
+		if refused(err) { // the store refuses the bucket or us: say which bucket
+			return store.Permanent(fmt.Errorf("put %s in bucket %s: %w", key, s.cfg.Bucket, redactErr(err)))
+		}
 		return fmt.Errorf("put %s: %w", key, redactErr(err))
 	}
 	return nil

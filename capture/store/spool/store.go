@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/store"
 )
 
 // Remote is the object store a Store uploads to (an *s3.Store). Put
@@ -40,6 +41,11 @@ type Store struct {
 	// while it is set Put spools without trying the store, so a job is
 	// not slowed by one round of retries per artifact during an outage.
 	down atomic.Bool
+	// refused holds the last error wrapping store.ErrPermanent (a missing
+	// bucket, denied access), cleared when an upload succeeds.
+	refused atomic.Pointer[error]
+	// uploaded, when set, is told which spooled artifacts Drain uploaded.
+	uploaded func(ctx context.Context, landed map[string]capture.Meta)
 }
 
 // NewStore combines remote and spool. Entries left by a previous process
@@ -89,8 +95,11 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, meta capture.M
 	if err := s.upload(ctx, e); err != nil {
 		s.down.Store(true)
 		s.metrics.uploads.WithLabelValues("pending").Inc()
-		s.log.Warn("object store unreachable; artifact kept in the spool for a later upload",
-			"key", key, "spool_bytes", s.spool.Bytes(), "error", err)
+		msg := "object store unreachable; artifact kept in the spool for a later upload"
+		if errors.Is(err, store.ErrPermanent) {
+			msg = "object store refuses uploads until this is fixed (see /readyz); artifact kept in the spool"
+		}
+		s.log.Warn(msg, "key", key, "spool_bytes", s.spool.Bytes(), "error", err)
 		s.kick()
 		return fmt.Errorf("put %s: %w: %w", key, capture.ErrPending, err)
 	}
@@ -105,6 +114,7 @@ func (s *Store) putDirect(ctx context.Context, key string, data []byte, meta cap
 		reason = "write"
 	}
 	err := s.remote.Put(ctx, key, data, meta)
+	s.SetHealth(err)
 	if err == nil {
 		s.log.Warn("spool refused an artifact; uploaded it directly", "key", key, "reason", reason)
 		s.metrics.uploads.WithLabelValues("ok").Inc()
@@ -132,9 +142,13 @@ func (s *Store) upload(ctx context.Context, e *spoolEntry) error {
 		return fmt.Errorf("read spooled %s: %w", e.Key, err)
 	}
 	if err := s.remote.Put(ctx, e.Key, data, e.Meta); err != nil {
+		if errors.Is(err, store.ErrPermanent) {
+			s.SetHealth(err)
+		}
 		return err
 	}
 	s.down.Store(false)
+	s.SetHealth(nil)
 	s.spool.remove(e)
 	s.updateGauges()
 	return nil
@@ -169,6 +183,12 @@ func (s *Store) Pending() int { return s.spool.Len() }
 // at the first failure. It returns how many it uploaded.
 func (s *Store) Drain(ctx context.Context) (int, error) {
 	n := 0
+	landed := make(map[string]capture.Meta)
+	defer func() {
+		if len(landed) > 0 && s.uploaded != nil {
+			s.uploaded(ctx, landed)
+		}
+	}()
 	for _, e := range s.spool.Pending() {
 		if err := s.upload(ctx, e); err != nil {
 			s.down.Store(true)
@@ -176,9 +196,44 @@ func (s *Store) Drain(ctx context.Context) (int, error) {
 			return n, err
 		}
 		s.metrics.uploads.WithLabelValues("recovered").Inc()
+		landed[e.Key] = e.Meta
 		n++
 	}
 	return n, nil
+}
+
+// OnUploaded makes Drain tell fn, after each pass, which spooled
+// artifacts it uploaded (key to metadata), so that records saying they
+// were pending can be rewritten. Call it before Run.
+func (s *Store) OnUploaded(fn func(ctx context.Context, landed map[string]capture.Meta)) {
+	s.uploaded = fn
+}
+
+// Waiting reports whether key's upload is still pending in the spool.
+func (s *Store) Waiting(key string) bool { return s.spool.latestFor(key) != nil }
+
+// Health is nil while the object store may work, and otherwise the error
+// (wrapping store.ErrPermanent) that says why it cannot: the bucket is
+// missing, access is denied. Retrying does not heal such an error; an
+// upload that succeeds, or SetHealth(nil) after a successful check, clears
+// it.
+func (s *Store) Health() error {
+	if p := s.refused.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// SetHealth records err as the reason the object store cannot work (see
+// Health) when it wraps store.ErrPermanent, and clears the reason when err
+// is nil; other errors leave it as it is.
+func (s *Store) SetHealth(err error) {
+	switch {
+	case err == nil:
+		s.refused.Store(nil)
+	case errors.Is(err, store.ErrPermanent):
+		s.refused.Store(&err)
+	}
 }
 
 // Run drains the spool until ctx ends: at once, whenever Put leaves
