@@ -52,6 +52,7 @@ func (h *Handler) captureAll(ctx context.Context, log *slog.Logger, f fanOut, it
 				pr = h.captureTarget(ctx, plog, f, i, it)
 			}
 			h.book.add(f.job.incident.ID, pr)
+			h.book.captured(it.target.Key(), capture.KindOf(it.alert.Labels), f.job.incident.ID, pr)
 			if f.notify {
 				h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: f.job.incident, Pod: &pr})
 			}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -161,6 +162,7 @@ type Handler struct {
 	book     *book
 	limiter  *limiter
 	pool     *pool
+	notices  *pool // jobs that only open an incident or post notes
 	ondemand *onDemands
 	ready    atomic.Bool
 	router   chi.Router
@@ -190,6 +192,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, book: newBook(cfg.Cooldown), ondemand: newOnDemands(cfg.QueueSize)}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
+	h.notices = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
 	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {
 		for _, p := range plan {
@@ -198,7 +201,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 			}
 		}
 	}
-	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth()) }, names)
+	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth() + h.notices.depth()) }, names)
 	h.limiter = newLimiter(cfg.MaxConcurrentCaptures, cfg.CapturesPerMinute, h.metrics)
 	h.router = h.routes()
 	return h, nil
@@ -239,6 +242,7 @@ func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
 // Start launches the workers and marks the receiver ready.
 func (h *Handler) Start() {
 	h.pool.start()
+	h.notices.start()
 	h.ready.Store(true)
 }
 
@@ -247,7 +251,12 @@ func (h *Handler) Start() {
 // short or never started is logged, then Shutdown returns an error.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.ready.Store(false)
-	cut := h.pool.shutdown(ctx)
+	var cut, cutNotices []job
+	var wg sync.WaitGroup
+	wg.Go(func() { cut = h.pool.shutdown(ctx) })
+	wg.Go(func() { cutNotices = h.notices.shutdown(ctx) })
+	wg.Wait()
+	cut = append(cut, cutNotices...)
 	if n := h.ondemand.shutdown(ctx); n > 0 {
 		h.log.Warn("on-demand captures cut short by shutdown", "captures", n)
 		return errors.New("shutdown deadline passed with on-demand captures unfinished")
