@@ -40,6 +40,9 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 	}
 	todo, notes := h.claimTargets(ctx, log, &j)
 	h.book.unreserve(j.incident.ID, h.reservations(j))
+	if j.opened && j.incident.Channel == "" && len(j.notes) > 0 {
+		j.incident.Channel = h.channelOf(ctx, j.notes[0].alert)
+	}
 	// The parent goes out once the pods are known, so that a pod's
 	// alertprof.io/slack-channel annotation can choose where it goes.
 	h.book.open(j.incident)
@@ -60,6 +63,17 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 		return
 	}
 	h.pool.detach(j, captureAll)
+}
+
+// channelOf is the Slack channel the pod of alert a asks for (its
+// alertprof.io/slack-channel annotation): an incident whose pods all cool
+// down still opens its thread where the pod's team reads.
+func (h *Handler) channelOf(ctx context.Context, a template.Alert) string {
+	ts, err := h.deps.Resolver.Resolve(ctx, a.Labels)
+	if err != nil || len(ts) == 0 {
+		return ""
+	}
+	return ts[0].SlackChannel
 }
 
 // reservations are the claimKeys that j's alerts may have reserved when
