@@ -67,7 +67,8 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		log.Info("target captured recently; skipping", "incident", inc.ID, "targets", j.cooled)
 	}
 	if j.idle {
-		log.Info("webhook accepted; nothing to do: every target is captured, or being captured, for this incident", "incident", inc.ID, "firing", len(firing))
+		log.Info("webhook accepted", "incident", inc.ID, "firing", len(firing), "queued", false,
+			"why", "every target is captured, or being captured, for this incident")
 	} else {
 		log.Info("webhook accepted", "incident", inc.ID, "opened", j.opened, "firing", len(firing), "queued_alerts", len(j.alerts), "cooldown_notes", len(j.notes))
 	}
