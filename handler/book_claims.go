@@ -123,6 +123,17 @@ func (b *book) claim(target, kind, incident, holder string, now time.Time) targe
 	return targetClaim{ok: true}
 }
 
+// forget drops incident's claim of key: its capture never started (the
+// capture limits dropped it), so a later notification may capture the
+// target, and no other incident is told it was captured.
+func (b *book) forget(key, incident string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m, ok := b.claims.last[key]; ok && b.lockedID(m.incident) == b.lockedID(incident) {
+		delete(b.claims.last, key)
+	}
+}
+
 // unreserve drops the reservations of keys that incident made at intake
 // and its job did not take: the alert resolved to another target, to
 // none, or to one that cannot be captured now. Another incident's claims,

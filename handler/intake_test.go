@@ -195,3 +195,29 @@ func TestCooldownIsPerKindAndNeverSilent(t *testing.T) {
 		t.Fatalf("skipped{cooldown} = %v, want 1", v)
 	}
 }
+
+// TestDroppedCaptureDoesNotCoolDown: a capture the rate limit dropped
+// before it started leaves no cooldown behind: the group's re-send
+// captures the pod.
+func TestDroppedCaptureDoesNotCoolDown(t *testing.T) {
+	capt := &fakeCapturer{}
+	r := newRig(t, Config{CapturesPerMinute: 1, JobTimeout: 300 * time.Millisecond}, capt)
+	body := payload(t, "g1", "firing", alert("firing", "127.0.0.1:6060"), alert("firing", "127.0.0.1:6061"))
+	r.post(t, body, nil)
+	dropped := ""
+	for dropped == "" {
+		if ev := r.notifier.next(t); ev.Kind == report.Captured && strings.Contains(ev.Pod.Problem, "captures per minute") {
+			dropped = ev.Pod.Target
+		}
+	}
+	waitFor(t, func() bool { return r.h.book.inFlight() == 0 })
+	// The re-send waits for the next rate token (a minute at 1 a minute);
+	// what matters is that it is queued for capture, not decided as cooled.
+	j, err := r.h.book.accept(message("g1", alert("firing", "127.0.0.1:6060"), alert("firing", "127.0.0.1:6061")), time.Now(), r.h.intakeKey, func(job) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.alerts) != 1 || "static/"+strings.ReplaceAll(j.alerts[0].Labels["instance"], ":", "-") != dropped {
+		t.Fatalf("re-send queued %d alerts; want only the dropped %s", len(j.alerts), dropped)
+	}
+}
