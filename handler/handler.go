@@ -67,12 +67,12 @@ type Notifier interface {
 
 // Config holds the handler's settings; zero values take the defaults.
 type Config struct {
-	Workers      int           // fixed number of job workers (2)
-	QueueSize    int           // jobs waiting before 503 (64)
+	Workers      int           // job workers: they resolve, claim and announce (2)
+	QueueSize    int           // jobs waiting before 503, and jobs capturing at once (64)
 	MaxBodyBytes int64         // webhook body limit (1 MiB)
 	MaxAlerts    int           // alerts in one payload (1000)
 	JobTimeout   time.Duration // one job, all pods (3m)
-	Cooldown     time.Duration // no second capture of a target within this (15m)
+	Cooldown     time.Duration // no second capture of a target for one alert kind within this (15m)
 	Plan         []capture.Profile
 	// Plans are the plans by alert kind (capture.KindOf); a kind without
 	// one uses Plan.
