@@ -95,6 +95,16 @@ func (s *Static) Resolve(_ context.Context, labels map[string]string) ([]Target,
 	}}, nil
 }
 
+// TargetKey names the target labels resolve to, without resolving it:
+// static resolution does no I/O, so the key is the one Resolve gives.
+func (s *Static) TargetKey(labels map[string]string) (string, bool) {
+	ts, err := s.Resolve(context.Background(), labels)
+	if err != nil || len(ts) != 1 {
+		return "", false
+	}
+	return ts[0].Key(), true
+}
+
 func (s *Static) allows(a netip.Addr) bool {
 	for _, p := range s.allowed {
 		if p.Contains(a) {

@@ -313,3 +313,27 @@ func TestTargetKeyAndString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestStaticTargetKey: the key named without resolving is the one
+// Resolve gives, and an alert Resolve refuses is not named.
+func TestStaticTargetKey(t *testing.T) {
+	s, err := NewStatic(DefaultAllowedCIDRs, "/debug/pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inst := range []string{"127.0.0.1:6060", "localhost:06060", "[::1]:7070"} {
+		labels := map[string]string{"instance": inst}
+		ts, err := s.Resolve(context.Background(), labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key, ok := s.TargetKey(labels); !ok || key != ts[0].Key() {
+			t.Errorf("TargetKey(%s) = %q, %v; want %q", inst, key, ok, ts[0].Key())
+		}
+	}
+	for _, inst := range []string{"", "10.1.2.3:6060", "metadata.internal:80"} {
+		if key, ok := s.TargetKey(map[string]string{"instance": inst}); ok {
+			t.Errorf("TargetKey(%q) = %q; want none", inst, key)
+		}
+	}
+}

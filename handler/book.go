@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/notify/webhook"
+	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertprof/alertprof/report"
 )
@@ -69,7 +70,12 @@ func newBook(cooldown time.Duration) *book {
 // incident with no ID: its job looks in the store, in case this process
 // restarted while the incident was open. The job counts as running for its
 // incident until it calls end.
-func (b *book) accept(msg *webhook.Message, now time.Time, enqueue func(job) error) (job, error) {
+//
+// The firing alerts whose target keyOf names are decided here (see
+// lockedIntake): when every one is, and the notification neither opens
+// the incident nor has anything to say, no job is queued and the returned
+// job is idle.
+func (b *book) accept(msg *webhook.Message, now time.Time, keyOf func(template.Alert) (string, string, bool), enqueue func(job) error) (job, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	j := job{received: now}
@@ -88,9 +94,18 @@ func (b *book) accept(msg *webhook.Message, now time.Time, enqueue func(job) err
 		j.incident = e.rec.Incident
 		j.alerts = msg.Alerts.Firing()
 	}
+	var in intake
+	if !j.resolved() {
+		in = b.lockedIntake(&j, now, keyOf)
+		if !j.opened && len(j.alerts) == 0 && len(j.notes) == 0 {
+			j.idle = true
+			return j, nil
+		}
+	}
 	if err := enqueue(j); err != nil {
 		return job{}, err
 	}
+	b.lockedCommit(in, j, now)
 	switch {
 	case j.incident.ID == "":
 	case j.opened:
@@ -270,8 +285,9 @@ func (b *book) saved(id string) (record, groupState, bool) {
 	rec.Schema = schemaVersion
 	st := groupState{Schema: schemaVersion, Incident: e.rec.Incident, Captured: make(map[string]time.Time)}
 	for _, p := range e.rec.Pods {
-		if p.Problem == "" && p.CapturedAt.After(st.Captured[p.Target]) {
-			st.Captured[p.Target] = p.CapturedAt
+		key := claimKey(p.Target, p.Kind)
+		if p.Problem == "" && p.CapturedAt.After(st.Captured[key]) {
+			st.Captured[key] = p.CapturedAt
 		}
 	}
 	return rec, st, true

@@ -71,6 +71,7 @@ func (b *book) adopt(ctx context.Context, j job, load func() *stored) (job, bool
 		// This job resolves the stored incident: bind it in the same
 		// critical section, so that a duplicate resolve finds nothing.
 		e := b.lockedTakeOver(st)
+		b.lockedRestoreClaims(st)
 		e.jobs, e.closed, e.resolve = 1, true, true
 		inc := e.rec.Incident
 		inc.Status, inc.ResolvedAt = "resolved", j.incident.ResolvedAt
@@ -85,20 +86,26 @@ func (b *book) adopt(ctx context.Context, j job, load func() *stored) (job, bool
 	if found {
 		s := b.lockedTakeOver(st)
 		b.lockedMerge(e, s)
+		b.lockedRestoreClaims(st) // after the merge: the job's reservations are the stored incident's
 	}
 	return b.lockedBind(j), found
 }
 
 // lockedTakeOver puts a stored incident in the book, with the captures its
-// record lists, and restores the cooldown of its captured targets.
+// record lists.
 func (b *book) lockedTakeOver(st *stored) *entry {
 	inc := st.state.Incident
 	e := &entry{rec: record{Incident: inc, Pods: st.rec.Pods, Undelivered: st.rec.Undelivered}, checked: true}
 	b.entries[inc.ID] = e
-	for target, at := range st.state.Captured {
-		b.lockedRestoreClaim(target, at)
-	}
 	return e
+}
+
+// lockedRestoreClaims restores the cooldown of the targets a stored
+// incident captured.
+func (b *book) lockedRestoreClaims(st *stored) {
+	for key, at := range st.state.Captured {
+		b.lockedRestoreClaim(key, st.state.Incident.ID, at)
+	}
 }
 
 // lockedMerge makes the in-memory incident from continue the stored one

@@ -97,23 +97,23 @@ func TestCooldownsExpireOldestFirst(t *testing.T) {
 	b := newBook(time.Minute)
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	for i := range 100 {
-		if c := b.claim(fmt.Sprintf("t%d", i), "incident a", t0.Add(time.Duration(i)*100*time.Millisecond)); !c.ok {
+		if c := b.claim(fmt.Sprintf("t%d", i), "", "", "incident a", t0.Add(time.Duration(i)*100*time.Millisecond)); !c.ok {
 			t.Fatalf("claim %d refused: %+v", i, c)
 		}
 		b.release(fmt.Sprintf("t%d", i), "incident a")
 	}
-	if c := b.claim("t10", "incident b", t0.Add(60900*time.Millisecond)); c.ok || !c.last.Equal(t0.Add(time.Second)) {
+	if c := b.claim("t10", "", "", "incident b", t0.Add(60900*time.Millisecond)); c.ok || !c.last.Equal(t0.Add(time.Second)) {
 		t.Fatalf("claim within the cooldown: %+v", c)
 	}
-	if c := b.claim("t10", "incident b", t0.Add(61*time.Second)); !c.ok {
+	if c := b.claim("t10", "", "", "incident b", t0.Add(61*time.Second)); !c.ok {
 		t.Fatalf("claim after the cooldown refused: %+v", c)
 	}
 	b.release("t10", "incident b")
-	b.claim("late", "incident c", t0.Add(200*time.Second))
+	b.claim("late", "", "", "incident c", t0.Add(200*time.Second))
 	if n, q := len(b.claims.last), len(b.claims.queue); n != 1 || q != 1 {
 		t.Fatalf("%d claims and %d queued after every other one expired, want 1 and 1", n, q)
 	}
-	if c := b.claim("late", "incident d", t0.Add(300*time.Second)); c.ok || c.holder != "incident c" {
+	if c := b.claim("late", "", "", "incident d", t0.Add(300*time.Second)); c.ok || c.holder != "incident c" {
 		t.Fatalf("claim of a target in flight: %+v, want refused naming incident c", c)
 	}
 }
@@ -137,11 +137,11 @@ func BenchmarkClaim(b *testing.B) {
 				for i := range open {
 					msg := &webhook.Message{GroupKey: fmt.Sprintf("g%d", i), Data: &template.Data{Status: "firing",
 						Alerts: template.Alerts{{Status: "firing", Labels: template.KV{"alertname": "Storm", "pod": fmt.Sprintf("p%d", i)}}}}}
-					j, err := bk.accept(msg, t0, enqueue)
+					j, err := bk.accept(msg, t0, noKeys, enqueue)
 					if err != nil {
 						b.Fatal(err)
 					}
-					bk.claim("kube/incident/p"+fmt.Sprint(i), holderOf(j.incident), t0)
+					bk.claim("kube/incident/p"+fmt.Sprint(i), "", j.incident.ID, holderOf(j.incident), t0)
 				}
 			}
 			fill()
@@ -155,7 +155,7 @@ func BenchmarkClaim(b *testing.B) {
 					b.StartTimer()
 				}
 				now := t0.Add(time.Duration(i) * time.Millisecond)
-				if c := bk.claim(keys[i], "incident x", now); !c.ok {
+				if c := bk.claim(keys[i], "", "x", "incident x", now); !c.ok {
 					b.Fatalf("claim refused: %+v", c)
 				}
 				bk.release(keys[i], "incident x") // its capture ends
@@ -180,3 +180,6 @@ func TestSavedRecordsCarryTheSchema(t *testing.T) {
 		}
 	}
 }
+
+// noKeys names no alert's target: every alert is decided by its job.
+func noKeys(template.Alert) (string, string, bool) { return "", "", false }

@@ -56,3 +56,38 @@ func TestPodChannelReachesTheParent(t *testing.T) {
 		t.Fatalf("want one problem line and one capture, got %v", kinds)
 	}
 }
+
+// namingResolver is an annotatedResolver that also names targets at
+// intake, as the static and Kubernetes resolvers do.
+type namingResolver struct{ annotatedResolver }
+
+func (n namingResolver) TargetKey(labels map[string]string) (string, bool) {
+	return n.static.TargetKey(labels)
+}
+
+// TestCooledIncidentOpensInThePodChannel: an incident whose pod cools
+// down is decided at intake, with nothing to capture; its parent still
+// goes to the pod's channel, and its thread says why nothing is captured.
+func TestCooledIncidentOpensInThePodChannel(t *testing.T) {
+	notifier := newRecNotifier()
+	h := startHandler(t, Config{}, Deps{
+		Resolver: namingResolver{annotatedResolver{static: staticResolver(t), channel: "#payments-oncall"}},
+		Notifier: notifier,
+	})
+	for _, g := range []string{"g1", "g2"} {
+		if rec := serve(h, newWebhookRequest(payload(t, g, "firing", alert("firing", "127.0.0.1:6060")))); rec.Code != http.StatusAccepted {
+			t.Fatalf("%s: webhook answered %d", g, rec.Code)
+		}
+		if g == "g1" {
+			notifier.next(t)
+			notifier.next(t)
+		}
+	}
+	opened := notifier.next(t)
+	if opened.Kind != report.Opened || opened.Incident.GroupKey != "g2" || opened.Incident.Channel != "#payments-oncall" {
+		t.Fatalf("got %s for %s in %q, want g2 opened in #payments-oncall", opened.Kind, opened.Incident.GroupKey, opened.Incident.Channel)
+	}
+	if ev := notifier.next(t); ev.Kind != report.Captured || ev.Pod == nil || ev.Pod.Problem == "" {
+		t.Fatalf("got %s %+v, want the cooldown line", ev.Kind, ev.Pod)
+	}
+}

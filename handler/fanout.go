@@ -52,6 +52,7 @@ func (h *Handler) captureAll(ctx context.Context, log *slog.Logger, f fanOut, it
 				pr = h.captureTarget(ctx, plog, f, i, it)
 			}
 			h.book.add(f.job.incident.ID, pr)
+			h.book.captured(it.target.Key(), capture.KindOf(it.alert.Labels), f.job.incident.ID, pr)
 			if f.notify {
 				h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: f.job.incident, Pod: &pr})
 			}
@@ -64,11 +65,14 @@ func (h *Handler) captureAll(ctx context.Context, log *slog.Logger, f fanOut, it
 }
 
 // captureTarget captures one target within the receiver's capture limits
-// (concurrency and rate), and then ends its in-flight claim.
+// (concurrency and rate), and then ends its in-flight claim. A capture the
+// limits drop gives its cooldown back, so that a later notification
+// captures the target.
 func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut, i int, it item) report.PodReport {
 	defer h.book.release(it.target.Key(), f.holder)
 	release, err := h.limiter.acquire(ctx, log)
 	if err != nil {
+		h.book.forget(claimKey(it.target.Key(), capture.KindOf(it.alert.Labels)), f.job.incident.ID)
 		return report.PodReport{Target: it.target.Key(), Address: it.target.Address, AlertName: alertName(it.alert),
 			CapturedAt: h.deps.Now(), Problem: err.Error(), Owner: it.target.Owner}
 	}

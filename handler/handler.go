@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,12 +67,12 @@ type Notifier interface {
 
 // Config holds the handler's settings; zero values take the defaults.
 type Config struct {
-	Workers      int           // fixed number of job workers (2)
-	QueueSize    int           // jobs waiting before 503 (64)
+	Workers      int           // job workers: they resolve, claim and announce (2)
+	QueueSize    int           // jobs waiting before 503, and jobs capturing at once (64)
 	MaxBodyBytes int64         // webhook body limit (1 MiB)
 	MaxAlerts    int           // alerts in one payload (1000)
 	JobTimeout   time.Duration // one job, all pods (3m)
-	Cooldown     time.Duration // no second capture of a target within this (15m)
+	Cooldown     time.Duration // no second capture of a target for one alert kind within this (15m)
 	Plan         []capture.Profile
 	// Plans are the plans by alert kind (capture.KindOf); a kind without
 	// one uses Plan.
@@ -164,6 +165,7 @@ type Handler struct {
 	book     *book
 	limiter  *limiter
 	pool     *pool
+	notices  *pool // jobs that only open an incident or post notes
 	ondemand *onDemands
 	ready    atomic.Bool
 	router   chi.Router
@@ -193,6 +195,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, book: newBook(cfg.Cooldown), ondemand: newOnDemands(cfg.QueueSize)}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
+	h.notices = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
 	for _, plan := range append([][]capture.Profile{cfg.Plan}, slices.Collect(maps.Values(cfg.Plans))...) {
 		for _, p := range plan {
@@ -201,7 +204,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 			}
 		}
 	}
-	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth()) }, names)
+	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth() + h.notices.depth()) }, names)
 	h.limiter = newLimiter(cfg.MaxConcurrentCaptures, cfg.CapturesPerMinute, h.metrics)
 	h.router = h.routes()
 	return h, nil
@@ -253,6 +256,7 @@ func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
 // Start launches the workers and marks the receiver ready.
 func (h *Handler) Start() {
 	h.pool.start()
+	h.notices.start()
 	h.ready.Store(true)
 }
 
@@ -261,7 +265,12 @@ func (h *Handler) Start() {
 // short or never started is logged, then Shutdown returns an error.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.ready.Store(false)
-	cut := h.pool.shutdown(ctx)
+	var cut, cutNotices []job
+	var wg sync.WaitGroup
+	wg.Go(func() { cut = h.pool.shutdown(ctx) })
+	wg.Go(func() { cutNotices = h.notices.shutdown(ctx) })
+	wg.Wait()
+	cut = append(cut, cutNotices...)
 	if n := h.ondemand.shutdown(ctx); n > 0 {
 		h.log.Warn("on-demand captures cut short by shutdown", "captures", n)
 		return errors.New("shutdown deadline passed with on-demand captures unfinished")

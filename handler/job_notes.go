@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/prometheus/alertmanager/template"
 
@@ -12,7 +14,8 @@ import (
 
 // reportNote tells people, in one line in the incident's thread, why an
 // alert or a target is not captured, once per alert or target within the
-// cooldown.
+// cooldown (a note on the cooldown itself was counted once already, when
+// it was decided).
 func (h *Handler) reportNote(ctx context.Context, log *slog.Logger, j job, n note) {
 	var pr report.PodReport
 	switch {
@@ -23,6 +26,13 @@ func (h *Handler) reportNote(ctx context.Context, log *slog.Logger, j job, n not
 		}
 		log.Warn("alert has no usable target", "fingerprint", n.alert.Fingerprint, "error", n.err)
 		pr = report.PodReport{Target: describeAlert(n.alert), AlertName: alertName(n.alert), CapturedAt: h.deps.Now(), Problem: n.err.Error()}
+	case n.cooled != "":
+		h.metrics.skipped.WithLabelValues("cooldown").Inc()
+		target, kind := splitClaimKey(n.cooled)
+		log.Info("target captured recently for another incident; not capturing it again", "target", target, "kind", kind)
+		pr = h.skipReport(n.alert, n.target)
+		pr.Target, pr.Kind = target, kind
+		pr.Problem = h.cooldownProblem(n.cooled, h.deps.Now())
 	case n.holder != "":
 		h.metrics.skipped.WithLabelValues("in_flight").Inc()
 		if !h.book.once("busy/"+n.target.Key(), h.deps.Now()) {
@@ -41,6 +51,45 @@ func (h *Handler) reportNote(ctx context.Context, log *slog.Logger, j job, n not
 	}
 	h.book.add(j.incident.ID, pr)
 	h.notify(ctx, log, report.Event{Kind: report.Captured, Incident: j.incident, Pod: &pr})
+}
+
+// cooldownProblem says why the target of claimKey key is not captured
+// again: when and in which incident it was captured, and where that
+// capture's evidence is.
+func (h *Handler) cooldownProblem(key string, now time.Time) string {
+	_, kind := splitClaimKey(key)
+	m, ok := h.book.mark(key, now)
+	if !ok || m.incident == "" {
+		return fmt.Sprintf("not captured again: captured for a %s alert within capture.cooldown (%s)", kind, h.cfg.Cooldown)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "not captured again: captured %s ago in incident %s for a %s alert (capture.cooldown %s: one capture per pod and alert kind)",
+		now.Sub(m.at).Round(time.Second), m.incident, kind, h.cfg.Cooldown)
+	if m.done == nil {
+		b.WriteString("; that capture reports in its incident's thread")
+		return b.String()
+	}
+	var links []string
+	if m.done.summary != "" {
+		links = append(links, "summary "+h.deps.Store.Link(m.done.summary))
+	}
+	for _, p := range m.done.profiles {
+		links = append(links, p.Name+" "+h.deps.Store.Link(p.Key))
+	}
+	if len(links) > 0 {
+		b.WriteString("; its evidence: " + strings.Join(links, ", "))
+	}
+	return b.String()
+}
+
+// cooldownNoteKey names the one note per incident and cooldown that the
+// cooldown of claimKey key keeps a target of incident from being captured.
+func cooldownNoteKey(incident, key string) string { return "cooldown/" + incident + "/" + key }
+
+// splitClaimKey returns the target and the kind of a claimKey.
+func splitClaimKey(key string) (target, kind string) {
+	i := strings.LastIndex(key, "|")
+	return key[:i], key[i+1:]
 }
 
 func describeAlert(a template.Alert) string {

@@ -15,35 +15,77 @@ var errJobTimeout = errors.New("the job ran past job_timeout")
 
 // runJob is the pipeline for one queued notification, as named steps:
 // adopt (continue a stored incident), then either close the incident, or
-// resolve and claim the targets, announce, capture, and record.
+// resolve and claim the targets, announce, capture, and record. The
+// worker does the steps up to the announcement; the captures, which wait
+// for the capture limits and last as long as their windows, run detached
+// from it, so that no job waits in the queue behind another's captures.
 func (h *Handler) runJob(ctx context.Context, j job) {
 	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.JobTimeout, errJobTimeout)
-	defer cancel()
 	log := h.log.With("alertname", j.incident.AlertName)
 	j = h.adopt(ctx, log, j)
 	if j.incident.ID == "" {
+		cancel()
 		log.Info("resolved notification for a group with no open incident; nothing to do", "group_key", j.incident.GroupKey)
 		return
 	}
-	defer h.book.end(j.incident.ID)
+	finish := func() {
+		cancel()
+		h.book.end(j.incident.ID)
+	}
 	log = log.With("incident", j.incident.ID)
 	if j.resolved() {
 		h.closeIncident(ctx, log, j)
+		finish()
 		return
 	}
 	todo, notes := h.claimTargets(ctx, log, &j)
+	h.book.unreserve(j.incident.ID, h.reservations(j))
+	if j.opened && j.incident.Channel == "" && len(j.notes) > 0 {
+		j.incident.Channel = h.channelOf(ctx, j.notes[0].alert)
+	}
 	// The parent goes out once the pods are known, so that a pod's
 	// alertprof.io/slack-channel annotation can choose where it goes.
 	h.book.open(j.incident)
 	if j.opened {
 		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: j.incident})
 	}
-	for _, n := range notes {
+	for _, n := range append(j.notes, notes...) {
 		h.reportNote(ctx, log, j, n)
 	}
-	h.captureAll(ctx, log, fanOut{job: j, holder: holderOf(j.incident), notify: true}, todo)
-	h.persist(ctx, log, j.incident.ID)
-	h.metrics.jobs.WithLabelValues("capture").Inc()
+	captureAll := func() {
+		defer finish()
+		h.captureAll(ctx, log, fanOut{job: j, holder: holderOf(j.incident), notify: true}, todo)
+		h.persist(ctx, log, j.incident.ID)
+		h.metrics.jobs.WithLabelValues("capture").Inc()
+	}
+	if len(todo) == 0 {
+		captureAll()
+		return
+	}
+	h.pool.detach(j, captureAll)
+}
+
+// channelOf is the Slack channel the pod of alert a asks for (its
+// alertprof.io/slack-channel annotation): an incident whose pods all cool
+// down still opens its thread where the pod's team reads.
+func (h *Handler) channelOf(ctx context.Context, a template.Alert) string {
+	ts, err := h.deps.Resolver.Resolve(ctx, a.Labels)
+	if err != nil || len(ts) == 0 {
+		return ""
+	}
+	return ts[0].SlackChannel
+}
+
+// reservations are the claimKeys that j's alerts may have reserved when
+// their notification arrived.
+func (h *Handler) reservations(j job) []string {
+	var keys []string
+	for _, a := range j.alerts {
+		if target, kind, ok := h.intakeKey(a); ok {
+			keys = append(keys, claimKey(target, kind))
+		}
+	}
+	return keys
 }
 
 // closeIncident announces that the incident resolved and records it. Jobs
@@ -66,14 +108,19 @@ type note struct {
 	target capture.Target
 	err    error  // the alert resolved to nothing
 	holder string // the target is being captured by holder
+	// cooled, when set, is the claimKey whose cooldown keeps the target
+	// from being captured again: an earlier claim of another incident.
+	cooled string
 	// otherwise target.Skip says why
 }
 
-// claimTargets resolves the job's alerts to targets and claims each one:
-// it returns the targets to capture, and the notes to report. A target
-// captured within the cooldown is left out, as re-sends of a group must
-// not capture a pod twice; one being captured right now by another job or
-// capture on demand is left out with a note naming who holds it.
+// claimTargets resolves the job's alerts to targets and claims each one
+// for the alert's kind: it returns the targets to capture, and the notes
+// to report. A target captured for the same kind within the cooldown is
+// left out, as re-sends of a group must not capture a pod twice, with a
+// note pointing to that capture when another incident made it; one being
+// captured right now by another job or capture on demand is left out with
+// a note naming who holds it.
 func (h *Handler) claimTargets(ctx context.Context, log *slog.Logger, j *job) ([]item, []note) {
 	var todo []item
 	var notes []note
@@ -84,11 +131,13 @@ func (h *Handler) claimTargets(ctx context.Context, log *slog.Logger, j *job) ([
 			notes = append(notes, note{alert: a, err: err})
 			continue
 		}
+		kind := capture.KindOf(a.Labels)
 		for _, t := range targets {
-			if seen[t.Key()] {
+			key := claimKey(t.Key(), kind)
+			if seen[key] {
 				continue
 			}
-			seen[t.Key()] = true
+			seen[key] = true
 			if j.incident.Channel == "" {
 				j.incident.Channel = t.SlackChannel
 			}
@@ -96,10 +145,12 @@ func (h *Handler) claimTargets(ctx context.Context, log *slog.Logger, j *job) ([
 				notes = append(notes, note{alert: a, target: t})
 				continue
 			}
-			c := h.book.claim(t.Key(), holderOf(j.incident), h.deps.Now())
+			c := h.book.claim(t.Key(), kind, j.incident.ID, holderOf(j.incident), h.deps.Now())
 			switch {
 			case c.holder != "":
 				notes = append(notes, note{alert: a, target: t, holder: c.holder})
+			case h.book.cooled(c, j.incident.ID) && h.book.once(cooldownNoteKey(j.incident.ID, key), h.deps.Now()):
+				notes = append(notes, note{alert: a, target: t, cooled: key})
 			case !c.ok:
 				h.metrics.skipped.WithLabelValues("cooldown").Inc()
 				log.Info("target captured recently; skipping", "target", t.Key(), "last_capture", c.last)

@@ -19,6 +19,15 @@ type job struct {
 	opened   bool // this notification opened the incident
 	alerts   []template.Alert
 	received time.Time
+	// notes are the alerts decided when the notification arrived: their
+	// targets cool down from a capture made for another incident.
+	notes []note
+	// cooled are the targets of alerts dropped when the notification
+	// arrived: its own incident claimed them within the cooldown.
+	cooled []string
+	// idle says the notification needs no job: every alert's target is in
+	// its incident's cooldown, or being captured for it.
+	idle bool
 	// plan, when set, replaces the plan of the alert's kind: the profiles
 	// an on-demand request names.
 	plan []capture.Profile
@@ -34,10 +43,16 @@ var errQueueFull = errors.New("queue full")
 
 // pool is a bounded queue drained by a fixed number of workers. Jobs run
 // on their own context, not the request's: they outlive the webhook call.
+// A worker may hand the long part of a job (its captures, which wait for
+// the capture limits and last their windows) to detach and take the next
+// job; at most cap(detached) jobs are detached at once, so the work held
+// stays bounded: past that, workers wait, the queue fills and the webhook
+// answers 503.
 type pool struct {
-	jobs    chan job
-	workers int
-	run     func(context.Context, job)
+	jobs     chan job
+	detached chan struct{}
+	workers  int
+	run      func(context.Context, job)
 
 	ctx    context.Context // canceled when draining runs past its deadline
 	cancel context.CancelCauseFunc
@@ -53,6 +68,7 @@ func newPool(size, workers int, run func(context.Context, job)) *pool {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &pool{
 		jobs:     make(chan job, size),
+		detached: make(chan struct{}, size),
 		workers:  workers,
 		run:      run,
 		ctx:      ctx,
@@ -82,6 +98,25 @@ func (p *pool) work() {
 		delete(p.inFlight, &j)
 		p.mu.Unlock()
 	}
+}
+
+// detach runs the rest of job j, fn, on its own goroutine, so that the
+// worker can take the next job; it waits while cap(p.detached) jobs are
+// detached already. Shutdown waits for fn as for a running job.
+func (p *pool) detach(j job, fn func()) {
+	p.detached <- struct{}{}
+	p.mu.Lock()
+	p.inFlight[&j] = struct{}{}
+	p.mu.Unlock()
+	p.wg.Go(func() {
+		defer func() {
+			p.mu.Lock()
+			delete(p.inFlight, &j)
+			p.mu.Unlock()
+			<-p.detached
+		}()
+		fn()
+	})
 }
 
 // enqueue adds j without blocking; errQueueFull when no slot is free,

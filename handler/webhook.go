@@ -10,7 +10,8 @@ import (
 )
 
 // serveWebhook takes one Alertmanager notification. It does no capture
-// work itself: it decodes, updates incident state, queues a job and
+// work itself: it decodes, updates incident state, decides the alerts
+// whose targets cool down, queues a job when there is work left and
 // answers 202, so Alertmanager never times out and retries.
 func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -44,7 +45,7 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 
 	// Incident state and the queue change together or not at all: a 503
 	// leaves no trace, so Alertmanager's retry starts from the same state.
-	j, err := h.book.accept(msg, h.deps.Now(), h.pool.enqueue)
+	j, err := h.book.accept(msg, h.deps.Now(), h.intakeKey, h.dispatch)
 	if err != nil {
 		result, text := resultQueueFull, "the job queue is full; retry later"
 		if errors.Is(err, errQueueClosed) {
@@ -58,7 +59,16 @@ func (h *Handler) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	inc := j.incident
 
 	h.metrics.requests.WithLabelValues(resultAccepted).Inc()
-	log.Info("webhook accepted", "incident", inc.ID, "opened", j.opened, "firing", len(firing))
+	if len(j.cooled) > 0 {
+		h.metrics.skipped.WithLabelValues("cooldown").Add(float64(len(j.cooled)))
+		log.Info("target captured recently; skipping", "incident", inc.ID, "targets", j.cooled)
+	}
+	if j.idle {
+		log.Info("webhook accepted", "incident", inc.ID, "firing", len(firing), "queued", false,
+			"why", "every target is captured, or being captured, for this incident")
+	} else {
+		log.Info("webhook accepted", "incident", inc.ID, "opened", j.opened, "firing", len(firing), "queued_alerts", len(j.alerts), "cooldown_notes", len(j.notes))
+	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"status": "accepted", "incident": inc.ID})
 }
 

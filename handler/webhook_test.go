@@ -175,12 +175,19 @@ func TestResendsAndResolve(t *testing.T) {
 	r.notifier.none(t, 100*time.Millisecond)
 
 	// The group fires again: a new incident, but the pod is inside its
-	// cooldown, so no second capture.
+	// cooldown, so no second capture; its thread says where the evidence is.
 	r.post(t, firing, nil)
 	if ev := r.notifier.next(t); ev.Kind != report.Opened || ev.Incident.ID == first.Incident.ID && ev.Incident.OpenedAt.Equal(first.Incident.OpenedAt) {
 		t.Fatalf("got %s %s, want a new incident", ev.Kind, ev.Incident.ID)
 	}
+	if ev := r.notifier.next(t); ev.Kind != report.Captured || ev.Pod == nil ||
+		!strings.Contains(ev.Pod.Problem, "captured") || !strings.Contains(ev.Pod.Problem, "in incident "+first.Incident.ID) {
+		t.Fatalf("got %s %+v, want a line pointing to the capture in %s", ev.Kind, ev.Pod, first.Incident.ID)
+	}
 	r.notifier.none(t, 200*time.Millisecond)
+	if n := r.capturer.count("static/127.0.0.1-6060"); n != 1 {
+		t.Fatalf("captured %d times, want once", n)
+	}
 }
 
 func TestAlertWithNoUsableTarget(t *testing.T) {
@@ -226,26 +233,31 @@ func TestQueueFullAnswers503AndLeavesNoTrace(t *testing.T) {
 	if c := post("g1", "127.0.0.1:1001"); c != http.StatusAccepted {
 		t.Fatalf("first: %d", c)
 	}
-	<-capt.busy // the only worker is now busy
+	<-capt.busy // g1 captures, detached from the worker, and holds the one detached place
 	if c := post("g2", "127.0.0.1:1002"); c != http.StatusAccepted {
 		t.Fatalf("second: %d", c)
 	}
-	if c := post("g3", "127.0.0.1:1003"); c != http.StatusServiceUnavailable {
-		t.Fatalf("third: %d, want 503", c)
-	}
-	close(capt.gate)
-	// After the queue drains, the retry of g3 opens its incident as if the
-	// refused delivery never happened.
+	// The worker takes g2 and waits for a detached place.
 	waitFor(t, func() bool { return r.h.pool.depth() == 0 })
 	if c := post("g3", "127.0.0.1:1003"); c != http.StatusAccepted {
+		t.Fatalf("third: %d", c)
+	}
+	if c := post("g4", "127.0.0.1:1004"); c != http.StatusServiceUnavailable {
+		t.Fatalf("fourth: %d, want 503", c)
+	}
+	close(capt.gate)
+	// After the queue drains, the retry of g4 opens its incident as if the
+	// refused delivery never happened.
+	waitFor(t, func() bool { return r.h.pool.depth() == 0 })
+	if c := post("g4", "127.0.0.1:1004"); c != http.StatusAccepted {
 		t.Fatalf("retry: %d", c)
 	}
 	seen := map[string]int{}
-	for range 6 { // opened+captured for three groups
+	for range 8 { // opened+captured for four groups
 		ev := r.notifier.next(t)
 		seen[ev.Kind.String()]++
 	}
-	if seen["opened"] != 3 || seen["captured"] != 3 {
+	if seen["opened"] != 4 || seen["captured"] != 4 {
 		t.Fatalf("events %v", seen)
 	}
 }
@@ -286,36 +298,43 @@ func TestShutdownDrainsOrReportsCutJobs(t *testing.T) {
 	})
 	t.Run("deadline", func(t *testing.T) {
 		capt := &fakeCapturer{gate: make(chan struct{}), busy: make(chan string, 1)}
-		r := newRig(t, Config{Workers: 1}, capt)
+		r := newRig(t, Config{Workers: 1, QueueSize: 1}, capt)
 		r.post(t, payload(t, "g1", "firing", alert("firing", "127.0.0.1:6060")), nil)
-		<-capt.busy
+		<-capt.busy // g1 captures, detached, in the one detached place
 		r.post(t, payload(t, "g2", "firing", alert("firing", "127.0.0.1:6061")), nil)
+		waitFor(t, func() bool { return r.h.pool.depth() == 0 }) // the worker holds g2
+		r.post(t, payload(t, "g3", "firing", alert("firing", "127.0.0.1:6062")), nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		if err := r.h.Shutdown(ctx); err == nil {
 			t.Fatal("shutdown reported success with a job still blocked")
 		}
 		logs := r.logs.String()
-		if strings.Count(logs, "job cut short by shutdown") != 2 {
-			t.Fatalf("want the running and the queued job logged as cut short; logs:\n%s", logs)
+		if strings.Count(logs, "job cut short by shutdown") != 3 {
+			t.Fatalf("want the capturing, the started and the queued job logged as cut short; logs:\n%s", logs)
 		}
-		// The running job was canceled, not abandoned: its incident record
-		// is written and says the capture was cut short.
+		// The running jobs were canceled, not abandoned: their incident
+		// records are written and say the capture was cut short. The
+		// queued job never started.
 		keys := r.store.keys("incident.json")
-		if len(keys) != 1 {
-			t.Fatalf("%d incident records after the cut, want the running job's one", len(keys))
-		}
-		var recd record
-		if err := json.Unmarshal(r.store.get(keys[0]), &recd); err != nil {
-			t.Fatal(err)
-		}
-		if recd.Incident.GroupKey != "g1" || len(recd.Pods) != 1 || len(recd.Pods[0].Profiles) == 0 {
-			t.Fatalf("incident record %+v, want g1 with its one pod", recd)
-		}
-		for _, p := range recd.Pods[0].Profiles {
-			if !strings.Contains(p.Error, "canceled") {
-				t.Fatalf("profile %s of the cut job: error %q, want it marked canceled", p.Name, p.Error)
+		groups := map[string]bool{}
+		for _, k := range keys {
+			var recd record
+			if err := json.Unmarshal(r.store.get(k), &recd); err != nil {
+				t.Fatal(err)
 			}
+			groups[recd.Incident.GroupKey] = true
+			if len(recd.Pods) != 1 || len(recd.Pods[0].Profiles) == 0 {
+				t.Fatalf("incident record %+v, want its one pod", recd)
+			}
+			for _, p := range recd.Pods[0].Profiles {
+				if !strings.Contains(p.Error, "canceled") {
+					t.Fatalf("profile %s of the cut job %s: error %q, want it marked canceled", p.Name, recd.Incident.GroupKey, p.Error)
+				}
+			}
+		}
+		if !groups["g1"] || groups["g3"] {
+			t.Fatalf("incident records for %v, want g1's (and perhaps g2's), never the unstarted g3's", groups)
 		}
 	})
 }

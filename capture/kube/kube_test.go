@@ -250,3 +250,28 @@ current-context: c
 		t.Errorf("host %s agent %q qps %v burst %d timeout %s", cfg.Host, cfg.UserAgent, cfg.QPS, cfg.Burst, cfg.Timeout)
 	}
 }
+
+// TestKubeTargetKey: an alert naming its pod is named without the API
+// server, by the key Resolve gives; any other alert, or a denied
+// namespace, only by resolving it.
+func TestKubeTargetKey(t *testing.T) {
+	k := newFakeKube(Options{DenyNamespaces: []string{"kube-system"}}, fakePod("shop", "api-1", "10.1.0.1", true))
+	labels := map[string]string{"namespace": "shop", "pod": "api-1"}
+	ts, err := k.Resolve(context.Background(), labels)
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("resolve: %v %v", ts, err)
+	}
+	if key, ok := k.TargetKey(labels); !ok || key != ts[0].Key() {
+		t.Fatalf("TargetKey = %q, %v; want %q as Resolve gives", key, ok, ts[0].Key())
+	}
+	for _, l := range []map[string]string{
+		{"namespace": "shop", "deployment": "api"},
+		{"pod": "api-1"},
+		{"instance": "10.1.0.1:6060"},
+		{"namespace": "kube-system", "pod": "coredns-1"},
+	} {
+		if key, ok := k.TargetKey(l); ok {
+			t.Errorf("TargetKey(%v) = %q; want it left to resolution", l, key)
+		}
+	}
+}

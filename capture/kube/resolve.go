@@ -94,6 +94,17 @@ func NewResolver(client kubernetes.Interface, opts Options) *Resolver {
 	return &Resolver{client: client, opts: opts, log: opts.Logger}
 }
 
+// TargetKey names the target of an alert that names its pod (namespace
+// and pod labels), without asking the API server: the key Resolve gives
+// when the pod exists. Any other alert is named only by resolving it.
+func (k *Resolver) TargetKey(labels map[string]string) (string, bool) {
+	ns, pod := labels["namespace"], labels["pod"]
+	if ns == "" || pod == "" || k.namespaceDenied(ns) != "" {
+		return "", false
+	}
+	return capture.Target{Namespace: ns, Pod: pod}.Key(), true
+}
+
 // Resolve finds the pods an alert is about, in this order: namespace and
 // pod; else namespace and a workload label (deployment, statefulset,
 // daemonset, replicaset, job_name); else namespace and a label selector

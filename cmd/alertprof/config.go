@@ -88,8 +88,10 @@ type CaptureConfig struct {
 	MaxProfileBytes  int64         `yaml:"max_profile_bytes"`
 	Timeout          time.Duration `yaml:"timeout"`
 	JobTimeout       time.Duration `yaml:"job_timeout"`
-	Cooldown         time.Duration `yaml:"cooldown"`
-	MaxPodsPerAlert  int           `yaml:"max_pods_per_alert"`
+	// Cooldown is how long after a capture a pod is not captured again
+	// for an alert of the same kind; it must be positive.
+	Cooldown        time.Duration `yaml:"cooldown"`
+	MaxPodsPerAlert int           `yaml:"max_pods_per_alert"`
 	// MaxConcurrent bounds captures running at once across all alerts;
 	// MaxPerMinute bounds how many start per minute. Work over a limit
 	// waits until its job's deadline.
@@ -313,8 +315,10 @@ func (c Config) Validate() error {
 		return errors.New("config: capture.max_profile_bytes must be at least 1024")
 	case c.Capture.Timeout <= 0 || c.Capture.JobTimeout <= 0:
 		return errors.New("config: capture.timeout and capture.job_timeout must be positive")
-	case c.Capture.Cooldown < 0:
-		return errors.New("config: capture.cooldown must not be negative")
+	case c.Capture.Cooldown <= 0:
+		// 0s used to become 15m without a word. No cooldown at all would
+		// capture a pod again on every re-send of its group.
+		return fmt.Errorf("config: capture.cooldown must be positive (got %s): it stops Alertmanager's re-sends from capturing a pod again; for short ones use e.g. 1m", c.Capture.Cooldown)
 	case c.Capture.MaxPodsPerAlert < 1:
 		return errors.New("config: capture.max_pods_per_alert must be at least 1")
 	case c.Store.Local.Dir == "":

@@ -76,6 +76,8 @@ func TestLoadConfig(t *testing.T) {
 		{"wrong type", "report:\n  top: ten\n", "ten"},
 		{"bad duration", "capture:\n  timeout: soon\n", "soon"},
 		{"bad log level", "log:\n  level: loud\n", "loud"},
+		{"cooldown zero", "capture:\n  cooldown: 0s\n", "capture.cooldown must be positive"},
+		{"cooldown negative", "capture:\n  cooldown: -1m\n", "capture.cooldown must be positive"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

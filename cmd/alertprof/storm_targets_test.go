@@ -24,7 +24,7 @@ const stormTargetsEnv = "ALERTPROF_STORM_TARGETS"
 // stormCounts is what the targets process saw: the profiles asked of each
 // target and the most targets that had a request in flight at once.
 type stormCounts struct {
-	Requests map[string]map[string]int `json:"requests"` // addr -> profile -> count
+	Requests map[string]map[string]int `json:"requests"` // addr -> endpoint[?debug=n] -> count
 	MaxPods  int                       `json:"max_pods"`
 }
 
@@ -90,18 +90,26 @@ func (st *stormTargets) counts(b *testing.B) stormCounts {
 }
 
 // tally returns how many targets were captured once, more than once, or
-// not at all (a capture is one heap and one goroutine request).
-func (st *stormTargets) tally(b *testing.B) (once, twice, none int) {
+// not at all; partly counts the ones captured in part, so far. A capture
+// is one request of each of the plan's planSize endpoints (a path and its
+// debug parameter).
+func (st *stormTargets) tally(b *testing.B, planSize int) (once, twice, none, partly int) {
 	c := st.counts(b)
 	for _, a := range st.addrs {
-		h, g := c.Requests[a]["heap"], c.Requests[a]["goroutine"]
+		asked := c.Requests[a]
+		repeated := false
+		for _, n := range asked {
+			repeated = repeated || n > 1
+		}
 		switch {
-		case h == 0 && g == 0:
+		case len(asked) == 0:
 			none++
-		case h == 1 && g == 1:
+		case repeated:
+			twice++
+		case len(asked) == planSize:
 			once++
 		default:
-			twice++
+			partly++
 		}
 	}
 	return
@@ -120,6 +128,9 @@ func runStormTargets(n int) {
 	count := func(addr string, next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/")
+			if d := r.URL.Query().Get("debug"); d != "" {
+				name += "?debug=" + d
+			}
 			mu.Lock()
 			if counts.Requests[addr] == nil {
 				counts.Requests[addr] = map[string]int{}
