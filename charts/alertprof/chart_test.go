@@ -1,8 +1,5 @@
 //go:build integration
 
-// Package chart_test tests the Helm chart in this directory with the real
-// helm binary (ALERTPROF_HELM, built by .ci/tools.d/helm.sh): lint, the
-// schema, the rendered objects, and (cluster_test.go) a real API server.
 package chart_test
 
 import (
