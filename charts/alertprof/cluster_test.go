@@ -42,17 +42,28 @@ const (
 	nodeName = "node-1"
 )
 
-// promOpCRDs are the prometheus-operator CRDs the chart's optional parts use.
-var promOpCRDs = []string{"servicemonitors", "prometheusrules", "alertmanagerconfigs"}
+// crd is one CustomResourceDefinition the chart's optional parts use: its
+// file in the directory named by env, and the resource it serves.
+type crd struct {
+	env, file, group, version, resource string
+}
+
+var chartCRDs = []crd{
+	{"ALERTPROF_PROMOP_CRDS", "monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com", "v1", "servicemonitors"},
+	{"ALERTPROF_PROMOP_CRDS", "monitoring.coreos.com_prometheusrules.yaml", "monitoring.coreos.com", "v1", "prometheusrules"},
+	{"ALERTPROF_PROMOP_CRDS", "monitoring.coreos.com_alertmanagerconfigs.yaml", "monitoring.coreos.com", "v1alpha1", "alertmanagerconfigs"},
+	{"ALERTPROF_GATEWAY_CRDS", "gateway.networking.k8s.io_httproutes.yaml", "gateway.networking.k8s.io", "v1", "httproutes"},
+}
 
 // TestAPIServer runs the rendered chart against a real kube-apiserver
 // (capture/kubetest): a server-side dry-run apply of every object, the
 // RBAC objects applied for real and exercised as the chart's
 // ServiceAccount, and the rendered config run by the alertprof binary.
 func TestAPIServer(t *testing.T) {
-	crdDir := os.Getenv("ALERTPROF_PROMOP_CRDS")
-	if crdDir == "" {
-		t.Fatal(`ALERTPROF_PROMOP_CRDS must name prometheus-operator's example/prometheus-operator-crd; run: eval "$(bash .ci/tools.sh | sed 's/^/export /')"`)
+	for _, env := range []string{"ALERTPROF_PROMOP_CRDS", "ALERTPROF_GATEWAY_CRDS"} {
+		if os.Getenv(env) == "" {
+			t.Fatalf(`%s must name a CRD directory (prometheus-operator's, Gateway API's); run: eval "$(bash .ci/tools.sh | sed 's/^/export /')"`, env)
+		}
 	}
 	helmBin(t)
 	c := kubetest.StartT(t, kubetest.Options{Tokens: []kubetest.Token{
@@ -64,12 +75,12 @@ func TestAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	for _, ns := range []string{releaseNS, "shop", "other", "notes"} {
+	for _, ns := range []string{releaseNS, "shop", "other", "notes", keepNS} {
 		if err := kubetest.CreateNamespace(ctx, admin, ns); err != nil {
 			t.Fatal(err)
 		}
 	}
-	installCRDs(t, dyn, crdDir)
+	installCRDs(t, dyn)
 	disc, err := discovery.NewDiscoveryClientForConfig(c.Admin)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +139,7 @@ func TestAPIServer(t *testing.T) {
 				"- url: http://notes-alertprof.notes.svc:9095/api/v1/alerts",
 				"send_resolved: true",
 				"type: Bearer",
-				"credentials_file: /etc/alertmanager/secrets/alertprof-token",
+				"credentials_file: /etc/alertmanager/secrets/notes-alertprof/ALERTPROF_WEBHOOK_TOKEN",
 				`matchers: ['alertprof_kind=~"memory|latency|restart|default"']`,
 				"kubectl -n notes get secret notes-alertprof",
 			} {
@@ -137,6 +148,9 @@ func TestAPIServer(t *testing.T) {
 				}
 			}
 		}
+	})
+	t.Run("the generated token survives re-rendering", func(t *testing.T) {
+		testGeneratedTokenSurvives(t, c, admin)
 	})
 	t.Run("alertprof serve accepts the rendered config", func(t *testing.T) {
 		kubeconfig, err := c.WriteKubeconfig(saToken)
@@ -160,36 +174,39 @@ func TestAPIServer(t *testing.T) {
 			}
 		})
 	})
+	t.Run("a restarted receiver keeps its state on the volume", func(t *testing.T) {
+		testRestartKeepsState(t, c, a, admin, buildAlertprof(t))
+	})
 }
 
-// installCRDs creates prometheus-operator's CRDs and waits until each is
-// Established.
-func installCRDs(t *testing.T, dyn dynamic.Interface, dir string) {
+// installCRDs creates the chart's CRDs (prometheus-operator's, Gateway
+// API's HTTPRoute) and waits until each is Established.
+func installCRDs(t *testing.T, dyn dynamic.Interface) {
 	t.Helper()
 	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	ctx := t.Context()
-	for _, plural := range promOpCRDs {
-		b, err := os.ReadFile(filepath.Join(dir, "monitoring.coreos.com_"+plural+".yaml"))
+	for _, c := range chartCRDs {
+		b, err := os.ReadFile(filepath.Join(os.Getenv(c.env), c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		objs := parseObjects(t, string(b))
 		if len(objs) != 1 {
-			t.Fatalf("%s: %d objects", plural, len(objs))
+			t.Fatalf("%s: %d objects", c.file, len(objs))
 		}
 		if _, err := dyn.Resource(crdGVR).Create(ctx, objs[0], metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create CRD %s: %v", plural, err)
+			t.Fatalf("create CRD %s: %v", c.file, err)
 		}
 	}
 	deadline := time.Now().Add(time.Minute)
-	for _, plural := range promOpCRDs {
+	for _, c := range chartCRDs {
 		for {
-			u, err := dyn.Resource(crdGVR).Get(ctx, plural+".monitoring.coreos.com", metav1.GetOptions{})
+			u, err := dyn.Resource(crdGVR).Get(ctx, c.resource+"."+c.group, metav1.GetOptions{})
 			if err == nil && established(u) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("CRD %s never became Established (%v)", plural, err)
+				t.Fatalf("CRD %s.%s never became Established (%v)", c.resource, c.group, err)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -201,14 +218,10 @@ func installCRDs(t *testing.T, dyn dynamic.Interface, dir string) {
 func waitDiscovery(t *testing.T, disc discovery.DiscoveryInterface) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for _, gv := range []struct{ gv, resource string }{
-		{"monitoring.coreos.com/v1", "servicemonitors"},
-		{"monitoring.coreos.com/v1", "prometheusrules"},
-		{"monitoring.coreos.com/v1alpha1", "alertmanagerconfigs"},
-	} {
-		for !served(disc, gv.gv, gv.resource) {
+	for _, c := range chartCRDs {
+		for !served(disc, c.group+"/"+c.version, c.resource) {
 			if time.Now().After(deadline) {
-				t.Fatalf("discovery never served %s %s", gv.gv, gv.resource)
+				t.Fatalf("discovery never served %s/%s %s", c.group, c.version, c.resource)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -288,7 +301,7 @@ func (a *applier) apply(t *testing.T, objs objects, dryRun bool) {
 // restart context (previous log included), and secrets are refused.
 // Namespaced RBAC covers only rbac.namespaces; cluster-wide covers all.
 func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.Interface, clusterWide bool) {
-	args := []string{"--set", "rbac.clusterWide=false", "--set", "rbac.namespaces={shop}"}
+	args := []string{"--set", "rbac.clusterWide=false", "--set", "rbac.namespaces={shop}", "--set", "config.capture.kubernetes.fetch_mode=proxy"}
 	podNS, podIP := "shop", kubetest.FakeIP(60)
 	if clusterWide {
 		args, podNS, podIP = nil, "other", kubetest.FakeIP(61)
@@ -388,6 +401,20 @@ func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.In
 				Param("command", "sh").Param("container", "app").Do(ctx).Error()
 		},
 	}
+	// pods/proxy follows fetch_mode: the namespaced case runs with proxy,
+	// the cluster-wide one with the chart's default, direct.
+	proxyAllowed := allowed(t, sa, podNS, "get", "pods", "proxy")
+	if proxyAllowed != !clusterWide {
+		t.Errorf("GET pods/proxy allowed = %v with fetch_mode %s", proxyAllowed, map[bool]string{true: "direct", false: "proxy"}[clusterWide])
+	} else {
+		t.Logf("GET pods/proxy allowed = %v (fetch_mode %s)", proxyAllowed, map[bool]string{true: "direct", false: "proxy"}[clusterWide])
+	}
+	if clusterWide {
+		forbidden["GET through pods/proxy under fetch_mode direct"] = func(ctx context.Context) error {
+			return sa.CoreV1().RESTClient().Get().Namespace(podNS).Resource("pods").Name("oom-0:6060").SubResource("proxy").
+				Suffix("debug/pprof/heap").Do(ctx).Error()
+		}
+	}
 	if !clusterWide {
 		forbidden["list pods outside rbac.namespaces"] = func(ctx context.Context) error {
 			_, err := sa.CoreV1().Pods("other").List(ctx, metav1.ListOptions{})
@@ -405,6 +432,21 @@ func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.In
 			t.Logf("%s: Forbidden", name)
 		}
 	}
+}
+
+// allowed asks the API server whether the client may do verb on
+// resource/subresource in ns.
+func allowed(t *testing.T, c kubernetes.Interface, ns, verb, resource, sub string) bool {
+	t.Helper()
+	r, err := c.AuthorizationV1().SelfSubjectAccessReviews().Create(t.Context(), &authzv1.SelfSubjectAccessReview{
+		Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
+			Namespace: ns, Verb: verb, Resource: resource, Subresource: sub,
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("SelfSubjectAccessReview: %v", err)
+	}
+	return r.Status.Allowed
 }
 
 // chartCopyWithoutKubeVersion copies the chart to a temporary directory
