@@ -152,6 +152,9 @@ func TestAPIServer(t *testing.T) {
 	t.Run("the generated token survives re-rendering", func(t *testing.T) {
 		testGeneratedTokenSurvives(t, c, admin)
 	})
+	t.Run("the AlertmanagerConfig routes alerts from other namespaces", func(t *testing.T) {
+		testAlertmanagerConfigRoutes(t, c, admin)
+	})
 	t.Run("alertprof serve accepts the rendered config", func(t *testing.T) {
 		kubeconfig, err := c.WriteKubeconfig(saToken)
 		if err != nil {
