@@ -3,6 +3,9 @@
 package chart_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -213,6 +216,23 @@ func TestChecksumSecret(t *testing.T) {
 	a2 := sum("--set", "secret.webhookToken=one", "--set", "secret.linkKey=k")
 	if a == "" || a == b || a != a2 {
 		t.Errorf("checksum/secret %q (token one), %q (token two), %q (one again): want it to follow the Secret", a, b, a2)
+	}
+	// It is the hash of the data the Secret really carries, generated
+	// values included (they are generated once per render).
+	for _, args := range [][]string{nil, {"-f", everythingOn}} {
+		objs := render(t, args...)
+		var sec corev1.Secret
+		objs.one(t, "Secret", &sec)
+		var lines []string
+		for _, k := range keys(sec.Data) {
+			lines = append(lines, k+": "+base64.StdEncoding.EncodeToString(sec.Data[k]))
+		}
+		h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+		var d appsv1.Deployment
+		objs.one(t, "Deployment", &d)
+		if got := d.Spec.Template.Annotations["checksum/secret"]; got != hex.EncodeToString(h[:]) {
+			t.Errorf("values %q: checksum/secret %s, want the sha256 of the Secret's data %x", args, got, h)
+		}
 	}
 	var dep appsv1.Deployment
 	render(t, "--set", "existingSecret=mine").one(t, "Deployment", &dep)

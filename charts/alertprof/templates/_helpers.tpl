@@ -149,3 +149,24 @@ unless fetch_mode is direct (auto becomes the proxy from a kubeconfig). */}}
 {{- define "alertprof.claimName" -}}
 {{- default (include "alertprof.fullname" .) .Values.persistence.existingClaim }}
 {{- end }}
+
+{{/* The chart Secret's data (base64 values by key), computed once per
+render so that the Secret and the Deployment's checksum/secret agree.
+Generated values are kept across upgrades (lookup of the existing
+Secret); `helm template` cannot look up, so it generates new ones. */}}
+{{- define "alertprof.secretData" -}}
+{{- if not (hasKey .Values "__alertprofSecretData") }}
+{{- $old := (lookup "v1" "Secret" .Release.Namespace (include "alertprof.fullname" .)).data | default dict }}
+{{- $s := .Values.secret }}
+{{- $d := dict }}
+{{- $_ := set $d "ALERTPROF_WEBHOOK_TOKEN" ($s.webhookToken | b64enc | default (get $old "ALERTPROF_WEBHOOK_TOKEN") | default (randAlphaNum 40 | b64enc)) }}
+{{- $_ := set $d "ALERTPROF_LINK_KEY" ($s.linkKey | b64enc | default (get $old "ALERTPROF_LINK_KEY") | default (randAlphaNum 40 | b64enc)) }}
+{{- range $key, $v := dict "ALERTPROF_WEBHOOK_PASSWORD" $s.webhookPassword "SLACK_BOT_TOKEN" $s.slackBotToken "AWS_ACCESS_KEY_ID" $s.awsAccessKeyId "AWS_SECRET_ACCESS_KEY" $s.awsSecretAccessKey }}
+{{- if $v }}
+{{- $_ := set $d $key ($v | b64enc) }}
+{{- end }}
+{{- end }}
+{{- $_ := set .Values "__alertprofSecretData" $d }}
+{{- end }}
+{{- toYaml (get .Values "__alertprofSecretData") }}
+{{- end }}
