@@ -72,7 +72,11 @@ func TestRelease(t *testing.T) {
 
 	dist, extras := filepath.Join(root, "dist"), filepath.Join(root, "dist-extra")
 	archive := filepath.Join(dist, "alertprof-"+releaseVersion+"."+runtime.GOOS+"-"+runtime.GOARCH+".tar.gz")
-	chartPkg := filepath.Join(extras, "alertprof-0.1.0.tgz")
+	cv := regexp.MustCompile(`(?m)^version: (\S+)$`).FindStringSubmatch(readFile(t, "Chart.yaml"))
+	if cv == nil {
+		t.Fatal("Chart.yaml has no version")
+	}
+	chartPkg := filepath.Join(extras, "alertprof-"+cv[1]+".tgz")
 	image := filepath.Join(extras, "alertprof-image-"+releaseVersion+".tar")
 
 	// sha256sums.txt covers the archive, the chart and the image.
