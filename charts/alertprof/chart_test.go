@@ -1,8 +1,5 @@
 //go:build integration
 
-// Package chart_test tests the Helm chart in this directory with the real
-// helm binary (ALERTPROF_HELM, built by .ci/tools.d/helm.sh): lint, the
-// schema, the rendered objects, and (cluster_test.go) a real API server.
 package chart_test
 
 import (
@@ -167,6 +164,7 @@ func TestDefaultValues(t *testing.T) {
 	want := []string{
 		"ClusterRole//alertprof", "ClusterRoleBinding//alertprof",
 		"ConfigMap/monitoring/alertprof", "Deployment/monitoring/alertprof",
+		"PersistentVolumeClaim/monitoring/alertprof",
 		"Secret/monitoring/alertprof", "Service/monitoring/alertprof", "ServiceAccount/monitoring/alertprof",
 	}
 	if got := objs.kinds(); !slices.Equal(got, want) {
@@ -175,13 +173,20 @@ func TestDefaultValues(t *testing.T) {
 	var dep appsv1.Deployment
 	objs.one(t, "Deployment", &dep)
 	checkDeployment(t, objs, &dep, "alertprof")
-	if r := dep.Spec.Template.Spec.Containers[0].Resources; !reflect.DeepEqual(r, corev1.ResourceRequirements{}) {
-		t.Errorf("resources %+v, want none by default", r)
+	// Default resources: a memory limit, and requests to schedule by.
+	if r := dep.Spec.Template.Spec.Containers[0].Resources; r.Limits.Memory().IsZero() || r.Requests.Memory().IsZero() || r.Requests.Cpu().IsZero() {
+		t.Errorf("resources %+v, want default requests and a memory limit", r)
 	}
 
 	var cr rbacv1.ClusterRole
 	objs.one(t, "ClusterRole", &cr)
-	checkRules(t, "ClusterRole", cr.Rules)
+	checkRules(t, objs, "ClusterRole", cr.Rules)
+	// fetch_mode direct (the chart's default) never uses pods/proxy.
+	for _, r := range cr.Rules {
+		if slices.Contains(r.Resources, "pods/proxy") {
+			t.Errorf("ClusterRole grants pods/proxy with fetch_mode direct: %+v", cr.Rules)
+		}
+	}
 	var crb rbacv1.ClusterRoleBinding
 	objs.one(t, "ClusterRoleBinding", &crb)
 	if crb.RoleRef.Name != cr.Name || len(crb.Subjects) != 1 ||
@@ -227,7 +232,7 @@ func TestEverythingOn(t *testing.T) {
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &r); err != nil {
 			t.Fatal(err)
 		}
-		checkRules(t, "Role "+r.Namespace, r.Rules)
+		checkRules(t, objs, "Role "+r.Namespace, r.Rules)
 		roleNS = append(roleNS, r.Namespace)
 	}
 	for _, u := range objs.ofKind("RoleBinding") {
@@ -342,12 +347,23 @@ func checkDeployment(t *testing.T, objs objects, dep *appsv1.Deployment, secretN
 	if v := vols[mounts["/etc/alertprof"]]; v.ConfigMap == nil || v.ConfigMap.Name != cm.Name {
 		t.Errorf("/etc/alertprof is %+v, want ConfigMap %s", v, cm.Name)
 	}
-	// The store and spool directories of the config are writable emptyDirs.
+	// The store and spool directories of the config are on the PVC when
+	// there is one (persistence, the default), else on emptyDirs.
 	dirs := configDirs(t, cfg)
-	for _, dir := range append(dirs, "/tmp") {
-		if v := vols[mounts[dir]]; v.EmptyDir == nil {
-			t.Errorf("%s is not an emptyDir mount (mounts %v)", dir, mounts)
+	pvcs := objs.ofKind("PersistentVolumeClaim")
+	for _, dir := range dirs {
+		v, ok := volumeFor(ps.Volumes, c.VolumeMounts, dir)
+		switch claim := v.PersistentVolumeClaim; {
+		case !ok:
+			t.Errorf("%s is on no volume (mounts %v)", dir, mounts)
+		case len(pvcs) == 1 && (claim == nil || claim.ClaimName != pvcs[0].GetName()):
+			t.Errorf("%s is on %+v, want the PVC %s", dir, v, pvcs[0].GetName())
+		case len(pvcs) == 0 && claim == nil && v.EmptyDir == nil:
+			t.Errorf("%s is on %+v, want an emptyDir or a claim", dir, v)
 		}
+	}
+	if v := vols[mounts["/tmp"]]; v.EmptyDir == nil {
+		t.Errorf("/tmp is not an emptyDir mount (mounts %v)", mounts)
 	}
 
 	// Every secret reaches the pod as an environment variable.
@@ -370,12 +386,43 @@ func checkDeployment(t *testing.T, objs objects, dep *appsv1.Deployment, secretN
 	}
 }
 
-// checkRules: the chart grants exactly kube.RBACRules.
-func checkRules(t *testing.T, what string, rules []rbacv1.PolicyRule) {
+// checkRules: the chart grants exactly kube.RBACRulesFor the rendered
+// config's fetch_mode and log_lines (alertprof's defaults where unset).
+func checkRules(t *testing.T, objs objects, what string, rules []rbacv1.PolicyRule) {
 	t.Helper()
-	if !reflect.DeepEqual(rules, kube.RBACRules) {
-		t.Errorf("%s rules %+v\nwant exactly kube.RBACRules %+v", what, rules, kube.RBACRules)
+	var cm corev1.ConfigMap
+	objs.one(t, "ConfigMap", &cm)
+	fetchMode, logLines := kubeSettings(t, cm.Data["config.yaml"])
+	want := kube.RBACRulesFor(fetchMode, logLines)
+	if !reflect.DeepEqual(rules, want) {
+		t.Errorf("%s rules %+v\nwant exactly kube.RBACRulesFor(%q, %d) %+v", what, rules, fetchMode, logLines, want)
 	}
+}
+
+// kubeSettings returns capture.kubernetes.fetch_mode and log_lines of a
+// rendered config, with alertprof's defaults (auto, 50) where unset.
+func kubeSettings(t testing.TB, cfg string) (string, int) {
+	t.Helper()
+	var c struct {
+		Capture struct {
+			Kubernetes struct {
+				FetchMode string `json:"fetch_mode"`
+				LogLines  *int   `json:"log_lines"`
+			} `json:"kubernetes"`
+		} `json:"capture"`
+	}
+	if err := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(cfg), 4096).Decode(&c); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	k := c.Capture.Kubernetes
+	mode, lines := k.FetchMode, kube.DefaultLogLines
+	if mode == "" {
+		mode = kube.FetchAuto
+	}
+	if k.LogLines != nil {
+		lines = *k.LogLines
+	}
+	return mode, lines
 }
 
 type promRule struct {
@@ -418,6 +465,25 @@ func configDirs(t testing.TB, cfg string) []string {
 		t.Fatalf("config has no store.local.dir or store.spool.dir:\n%s", cfg)
 	}
 	return []string{c.Store.Local.Dir, c.Store.Spool.Dir}
+}
+
+// volumeFor returns the volume whose mount holds dir: the mount with the
+// longest path that is dir or a parent of it.
+func volumeFor(vols []corev1.Volume, mounts []corev1.VolumeMount, dir string) (corev1.Volume, bool) {
+	best := ""
+	name := ""
+	for _, m := range mounts {
+		p := strings.TrimSuffix(m.MountPath, "/")
+		if (dir == p || strings.HasPrefix(dir, p+"/")) && len(p) > len(best) {
+			best, name = p, m.Name
+		}
+	}
+	for _, v := range vols {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return corev1.Volume{}, false
 }
 
 func keys[V any](m map[string]V) []string {

@@ -4,28 +4,18 @@ package chart_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -42,17 +32,15 @@ const (
 	nodeName = "node-1"
 )
 
-// promOpCRDs are the prometheus-operator CRDs the chart's optional parts use.
-var promOpCRDs = []string{"servicemonitors", "prometheusrules", "alertmanagerconfigs"}
-
 // TestAPIServer runs the rendered chart against a real kube-apiserver
 // (capture/kubetest): a server-side dry-run apply of every object, the
 // RBAC objects applied for real and exercised as the chart's
 // ServiceAccount, and the rendered config run by the alertprof binary.
 func TestAPIServer(t *testing.T) {
-	crdDir := os.Getenv("ALERTPROF_PROMOP_CRDS")
-	if crdDir == "" {
-		t.Fatal(`ALERTPROF_PROMOP_CRDS must name prometheus-operator's example/prometheus-operator-crd; run: eval "$(bash .ci/tools.sh | sed 's/^/export /')"`)
+	for _, env := range []string{"ALERTPROF_PROMOP_CRDS", "ALERTPROF_GATEWAY_CRDS"} {
+		if os.Getenv(env) == "" {
+			t.Fatalf(`%s must name a CRD directory (prometheus-operator's, Gateway API's); run: eval "$(bash .ci/tools.sh | sed 's/^/export /')"`, env)
+		}
 	}
 	helmBin(t)
 	c := kubetest.StartT(t, kubetest.Options{Tokens: []kubetest.Token{
@@ -64,12 +52,12 @@ func TestAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	for _, ns := range []string{releaseNS, "shop", "other", "notes"} {
+	for _, ns := range []string{releaseNS, "shop", "other", "notes", keepNS} {
 		if err := kubetest.CreateNamespace(ctx, admin, ns); err != nil {
 			t.Fatal(err)
 		}
 	}
-	installCRDs(t, dyn, crdDir)
+	installCRDs(t, dyn)
 	disc, err := discovery.NewDiscoveryClientForConfig(c.Admin)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +116,7 @@ func TestAPIServer(t *testing.T) {
 				"- url: http://notes-alertprof.notes.svc:9095/api/v1/alerts",
 				"send_resolved: true",
 				"type: Bearer",
-				"credentials_file: /etc/alertmanager/secrets/alertprof-token",
+				"credentials_file: /etc/alertmanager/secrets/notes-alertprof/ALERTPROF_WEBHOOK_TOKEN",
 				`matchers: ['alertprof_kind=~"memory|latency|restart|default"']`,
 				"kubectl -n notes get secret notes-alertprof",
 			} {
@@ -137,6 +125,12 @@ func TestAPIServer(t *testing.T) {
 				}
 			}
 		}
+	})
+	t.Run("the generated token survives re-rendering", func(t *testing.T) {
+		testGeneratedTokenSurvives(t, c, admin)
+	})
+	t.Run("the AlertmanagerConfig routes alerts from other namespaces", func(t *testing.T) {
+		testAlertmanagerConfigRoutes(t, c, admin)
 	})
 	t.Run("alertprof serve accepts the rendered config", func(t *testing.T) {
 		kubeconfig, err := c.WriteKubeconfig(saToken)
@@ -160,127 +154,9 @@ func TestAPIServer(t *testing.T) {
 			}
 		})
 	})
-}
-
-// installCRDs creates prometheus-operator's CRDs and waits until each is
-// Established.
-func installCRDs(t *testing.T, dyn dynamic.Interface, dir string) {
-	t.Helper()
-	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	ctx := t.Context()
-	for _, plural := range promOpCRDs {
-		b, err := os.ReadFile(filepath.Join(dir, "monitoring.coreos.com_"+plural+".yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs := parseObjects(t, string(b))
-		if len(objs) != 1 {
-			t.Fatalf("%s: %d objects", plural, len(objs))
-		}
-		if _, err := dyn.Resource(crdGVR).Create(ctx, objs[0], metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create CRD %s: %v", plural, err)
-		}
-	}
-	deadline := time.Now().Add(time.Minute)
-	for _, plural := range promOpCRDs {
-		for {
-			u, err := dyn.Resource(crdGVR).Get(ctx, plural+".monitoring.coreos.com", metav1.GetOptions{})
-			if err == nil && established(u) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("CRD %s never became Established (%v)", plural, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-}
-
-// waitDiscovery waits until API discovery serves every CRD's resource:
-// Established comes before discovery is updated.
-func waitDiscovery(t *testing.T, disc discovery.DiscoveryInterface) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for _, gv := range []struct{ gv, resource string }{
-		{"monitoring.coreos.com/v1", "servicemonitors"},
-		{"monitoring.coreos.com/v1", "prometheusrules"},
-		{"monitoring.coreos.com/v1alpha1", "alertmanagerconfigs"},
-	} {
-		for !served(disc, gv.gv, gv.resource) {
-			if time.Now().After(deadline) {
-				t.Fatalf("discovery never served %s %s", gv.gv, gv.resource)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-}
-
-func served(disc discovery.DiscoveryInterface, gv, resource string) bool {
-	l, err := disc.ServerResourcesForGroupVersion(gv)
-	if err != nil {
-		return false
-	}
-	for _, r := range l.APIResources {
-		if r.Name == resource {
-			return true
-		}
-	}
-	return false
-}
-
-func established(u *unstructured.Unstructured) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m := c.(map[string]any)
-		if m["type"] == "Established" && m["status"] == "True" {
-			return true
-		}
-	}
-	return false
-}
-
-type applier struct {
-	dyn    dynamic.Interface
-	mapper meta.RESTMapper
-}
-
-// apply server-side applies every object, as a dry run (dryRun=All) or
-// for real, with strict field validation: an unknown or misplaced field
-// is an error, as is anything the API server's validation refuses.
-func (a *applier) apply(t *testing.T, objs objects, dryRun bool) {
-	t.Helper()
-	if len(objs) == 0 {
-		t.Fatal("no objects")
-	}
-	opts := metav1.PatchOptions{FieldManager: "alertprof-chart-test", FieldValidation: "Strict"}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	for _, u := range objs {
-		gvk := u.GroupVersionKind()
-		m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			t.Errorf("%s: %v", gvk, err)
-			continue
-		}
-		var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
-		if m.Scope.Name() == "namespace" {
-			if u.GetNamespace() == "" {
-				t.Errorf("%s %s has no namespace", gvk.Kind, u.GetName())
-				continue
-			}
-			ri = a.dyn.Resource(m.Resource).Namespace(u.GetNamespace())
-		}
-		body, err := json.Marshal(u.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ri.Patch(t.Context(), u.GetName(), types.ApplyPatchType, body, opts); err != nil {
-			t.Errorf("apply (dry run %v) %s %s/%s: %v", dryRun, gvk.Kind, u.GetNamespace(), u.GetName(), err)
-		} else {
-			t.Logf("applied (dry run %v) %s %s/%s", dryRun, gvk.Kind, u.GetNamespace(), u.GetName())
-		}
-	}
+	t.Run("a restarted receiver keeps its state on the volume", func(t *testing.T) {
+		testRestartKeepsState(t, c, a, admin, buildAlertprof(t))
+	})
 }
 
 // testRBAC applies the chart's ServiceAccount and RBAC objects for real,
@@ -288,7 +164,7 @@ func (a *applier) apply(t *testing.T, objs objects, dryRun bool) {
 // restart context (previous log included), and secrets are refused.
 // Namespaced RBAC covers only rbac.namespaces; cluster-wide covers all.
 func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.Interface, clusterWide bool) {
-	args := []string{"--set", "rbac.clusterWide=false", "--set", "rbac.namespaces={shop}"}
+	args := []string{"--set", "rbac.clusterWide=false", "--set", "rbac.namespaces={shop}", "--set", "config.capture.kubernetes.fetch_mode=proxy"}
 	podNS, podIP := "shop", kubetest.FakeIP(60)
 	if clusterWide {
 		args, podNS, podIP = nil, "other", kubetest.FakeIP(61)
@@ -388,6 +264,20 @@ func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.In
 				Param("command", "sh").Param("container", "app").Do(ctx).Error()
 		},
 	}
+	// pods/proxy follows fetch_mode: the namespaced case runs with proxy,
+	// the cluster-wide one with the chart's default, direct.
+	proxyAllowed := allowed(t, sa, podNS, "get", "pods", "proxy")
+	if proxyAllowed != !clusterWide {
+		t.Errorf("GET pods/proxy allowed = %v with fetch_mode %s", proxyAllowed, map[bool]string{true: "direct", false: "proxy"}[clusterWide])
+	} else {
+		t.Logf("GET pods/proxy allowed = %v (fetch_mode %s)", proxyAllowed, map[bool]string{true: "direct", false: "proxy"}[clusterWide])
+	}
+	if clusterWide {
+		forbidden["GET through pods/proxy under fetch_mode direct"] = func(ctx context.Context) error {
+			return sa.CoreV1().RESTClient().Get().Namespace(podNS).Resource("pods").Name("oom-0:6060").SubResource("proxy").
+				Suffix("debug/pprof/heap").Do(ctx).Error()
+		}
+	}
 	if !clusterWide {
 		forbidden["list pods outside rbac.namespaces"] = func(ctx context.Context) error {
 			_, err := sa.CoreV1().Pods("other").List(ctx, metav1.ListOptions{})
@@ -405,6 +295,21 @@ func testRBAC(t *testing.T, c *kubetest.Cluster, a *applier, admin kubernetes.In
 			t.Logf("%s: Forbidden", name)
 		}
 	}
+}
+
+// allowed asks the API server whether the client may do verb on
+// resource/subresource in ns.
+func allowed(t *testing.T, c kubernetes.Interface, ns, verb, resource, sub string) bool {
+	t.Helper()
+	r, err := c.AuthorizationV1().SelfSubjectAccessReviews().Create(t.Context(), &authzv1.SelfSubjectAccessReview{
+		Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
+			Namespace: ns, Verb: verb, Resource: resource, Subresource: sub,
+		}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("SelfSubjectAccessReview: %v", err)
+	}
+	return r.Status.Allowed
 }
 
 // chartCopyWithoutKubeVersion copies the chart to a temporary directory
@@ -477,158 +382,4 @@ func buildAlertprof(t *testing.T) string {
 		t.Fatalf("go build ./cmd/alertprof: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// runServe writes the rendered ConfigMap's config to a file and runs
-// `alertprof serve --config FILE` with the Secret's values as its
-// environment, as the pod does, until /healthz answers; alertprof's own
-// strict decoder and validation judge the config. Only the store and
-// spool directories (the pod's emptyDir mounts) are moved to a temporary
-// directory; every key stays as rendered. It returns an error when
-// alertprof exits before it is up.
-func runServe(t *testing.T, bin, kubeconfig string, objs objects) error {
-	t.Helper()
-	var cm corev1.ConfigMap
-	objs.one(t, "ConfigMap", &cm)
-	var sec corev1.Secret
-	objs.one(t, "Secret", &sec)
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(cm.Data["config.yaml"]), &doc); err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	for _, p := range [][]string{{"store", "local", "dir"}, {"store", "spool", "dir"}} {
-		n := lookupNode(doc.Content[0], p...)
-		if n == nil {
-			t.Fatalf("config has no %s", strings.Join(p, "."))
-		}
-		n.Value = filepath.Join(tmp, p[1])
-	}
-	b, err := yaml.Marshal(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(tmp, "config.yaml")
-	if err := os.WriteFile(cfgFile, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "serve", "--config", cfgFile, "--listen", "127.0.0.1:"+strconv.Itoa(port), "--kubeconfig", kubeconfig)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}
-	for k, v := range sec.Data {
-		cmd.Env = append(cmd.Env, k+"="+string(v))
-	}
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	exited := false
-	defer func() {
-		if exited {
-			return
-		}
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("alertprof serve did not stop cleanly: %v\n%s", err, logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("alertprof serve did not stop on SIGINT\n%s", logs.String())
-		}
-	}()
-	url := fmt.Sprintf("http://127.0.0.1:%d/healthz", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-done:
-			exited = true
-			return fmt.Errorf("alertprof serve exited (%v) with the rendered config:\n%s\n--- config ---\n%s", err, logs.String(), b)
-		default:
-		}
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Logf("alertprof serve is up with the rendered config (/healthz 200)")
-				checkWebhookToken(t, fmt.Sprintf("http://127.0.0.1:%d/api/v1/alerts", port), string(sec.Data["ALERTPROF_WEBHOOK_TOKEN"]))
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alertprof serve never answered /healthz\n%s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// quickStartAlert is the test alert of the README's Helm quick-start.
-const quickStartAlert = `{"version":"4","status":"firing","receiver":"alertprof",
- "groupKey":"{}:{alertname=\"AlertprofQuickStart\"}","groupLabels":{"alertname":"AlertprofQuickStart"},
- "alerts":[{"status":"firing","labels":{"alertname":"AlertprofQuickStart","alertprof_kind":"memory","namespace":"default","pod":"my-app-0"},
-  "startsAt":"2026-01-01T00:00:00Z"}]}`
-
-// checkWebhookToken: the Secret's token reached alertprof through the
-// environment: the webhook refuses the test alert without it and takes
-// it with it.
-func checkWebhookToken(t *testing.T, url, token string) {
-	t.Helper()
-	if token == "" {
-		t.Fatal("the Secret has no ALERTPROF_WEBHOOK_TOKEN")
-	}
-	for _, tc := range []struct {
-		auth string
-		ok   bool
-	}{{"", false}, {"Bearer wrong", false}, {"Bearer " + token, true}} {
-		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(quickStartAlert))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if tc.auth != "" {
-			req.Header.Set("Authorization", tc.auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if ok := resp.StatusCode/100 == 2; ok != tc.ok || (!tc.ok && resp.StatusCode != http.StatusUnauthorized) {
-			t.Errorf("POST the test alert (with token: %v): %s", tc.ok, resp.Status)
-		} else {
-			t.Logf("POST the test alert (with token: %v): %s", tc.ok, resp.Status)
-		}
-	}
-}
-
-func lookupNode(n *yaml.Node, path ...string) *yaml.Node {
-	for _, key := range path {
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				next = n.Content[i+1]
-			}
-		}
-		if next == nil {
-			return nil
-		}
-		n = next
-	}
-	return n
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
