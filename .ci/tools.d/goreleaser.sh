@@ -1,4 +1,4 @@
-# GoReleaser: the release configuration (.goreleaser.yaml) is checked and
+# GoReleaser: the release configuration (.ci/goreleaser.yaml) is checked and
 # run as a snapshot release by charts/alertprof/release_test.go. Built from
 # the Go module proxy (v2.15.1 is the newest that builds with this Go) and
 # cached under $TOOLS_DIR keyed by version. Cold build ~3.5 min, 120 MB.

@@ -47,17 +47,17 @@ func TestRelease(t *testing.T) {
 		}
 		return string(out)
 	}
-	run(gr, "check")
+	run(gr, "check", "--config", ".ci/goreleaser.yaml")
 
 	// One platform only: cross-compiling all four is the release job's work.
-	cfgPath := filepath.Join(root, ".goreleaser.yaml")
+	cfgPath := filepath.Join(root, ".ci", "goreleaser.yaml")
 	cfg := readFile(t, cfgPath)
 	for old, repl := range map[string]string{
 		"goos: [linux, darwin]":  "goos: [" + runtime.GOOS + "]",
 		"goarch: [amd64, arm64]": "goarch: [" + runtime.GOARCH + "]",
 	} {
 		if !strings.Contains(cfg, old) {
-			t.Fatalf(".goreleaser.yaml has no %q to narrow", old)
+			t.Fatalf(".ci/goreleaser.yaml has no %q to narrow", old)
 		}
 		cfg = strings.Replace(cfg, old, repl, 1)
 	}
@@ -67,7 +67,7 @@ func TestRelease(t *testing.T) {
 	run("git", "-c", "user.name=release-test", "-c", "user.email=release-test@example.invalid", "commit", "-qm", "release test")
 	run("git", "tag", "v"+releaseVersion)
 	run("git", "remote", "add", "origin", "https://github.com/alertprof/alertprof.git")
-	out := run(gr, "release", "--clean", "--skip=publish,announce,validate")
+	out := run(gr, "release", "--config", ".ci/goreleaser.yaml", "--clean", "--skip=publish,announce,validate")
 	t.Logf("goreleaser release:\n%s", lastLines(out, 12))
 
 	dist, extras := filepath.Join(root, "dist"), filepath.Join(root, "dist-extra")
