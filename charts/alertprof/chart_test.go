@@ -142,6 +142,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"replicaCount=2", "replicaCount"},
 		{"service.port=http", "port"},
 		{"config.capture.mode=dynamic", "mode"},
+		{"config.capture.cooldown=0s", "cooldown"},
 	} {
 		t.Run(tc.set, func(t *testing.T) {
 			out, err := helm(t, "template", release, ".", "--set", tc.set)
