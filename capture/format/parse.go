@@ -3,11 +3,12 @@ package format
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/alertprof/alertprof/capture/format/pprofwire"
 )
 
 // DefaultMaxDecoded caps a profile's size after decompression when no
@@ -16,7 +17,7 @@ const DefaultMaxDecoded = 256 << 20
 
 // ErrTooLarge is returned (wrapped) when an artifact decompresses to more
 // than its cap.
-var ErrTooLarge = errors.New("larger than the cap after decompression")
+var ErrTooLarge = pprofwire.ErrTooLarge
 
 // ParseProfile decodes a pprof profile, gzipped or not, of at most
 // DefaultMaxDecoded bytes once decompressed. See ParseProfileMax.
