@@ -56,13 +56,21 @@ func streamData(data []byte, maxDecoded int64, top int, types func(*profile.Prof
 	}
 	r, err := pprofwire.Read(data, maxDecoded)
 	if err == nil {
+		samples := func(fn func(*profile.Sample) error) error {
+			if err := r.EachSample(fn); err != nil {
+				return fmt.Errorf("parse profile: %w", err)
+			}
+			return nil
+		}
 		var sums []Summary
-		if sums, err = summarizeSamples(r.Header, r.EachSample, types(r.Header), top, false); err == nil {
+		if sums, err = summarizeSamples(r.Header, samples, types(r.Header), top, false); err == nil {
 			return sums, nil
 		}
+	} else {
+		err = fmt.Errorf("parse profile: %w", err)
 	}
 	if !errors.Is(err, pprofwire.ErrWire) {
-		return nil, fmt.Errorf("parse profile: %w", err)
+		return nil, err
 	}
 	p, perr := format.ParseProfileMax(data, maxDecoded)
 	if perr != nil {
