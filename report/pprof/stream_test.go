@@ -209,3 +209,21 @@ func genProfile(fb *fuzzBytes) *profile.Profile {
 	}
 	return p
 }
+
+// TestStreamFallsBackToPprofsParser gives the streaming path a legacy text
+// heap profile, which is no protocol buffer but which profile.ParseData
+// reads: the summary is the parsed path's.
+func TestStreamFallsBackToPprofsParser(t *testing.T) {
+	legacy := []byte(`heap profile: 3: 3072 [5: 5120] @ heap/1048576
+2: 2048 [3: 3072] @ 0x401000 0x402000
+1: 1024 [2: 2048] @ 0x401000 0x403000
+`)
+	p, err := profile.ParseData(legacy)
+	if err != nil {
+		t.Fatalf("ParseData: %v", err)
+	}
+	if _, err := pprofwire.Read(legacy, format.DefaultMaxDecoded); !errors.Is(err, pprofwire.ErrWire) {
+		t.Fatalf("the wire reader says %v, want ErrWire", err)
+	}
+	compareStreamed(t, legacy, p, Options{Top: 5})
+}
