@@ -3,6 +3,7 @@ package pprofwire
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -149,6 +150,17 @@ func TestReadCaps(t *testing.T) {
 		t.Error("empty input accepted")
 	}
 	if _, err := Check(gz, 1<<30); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+}
+
+// TestReadUnboundedCap checks that the largest cap is no cap.
+func TestReadUnboundedCap(t *testing.T) {
+	gz, err := os.ReadFile(fixtures(t)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(gz, math.MaxInt64); err != nil {
 		t.Errorf("Check: %v", err)
 	}
 }

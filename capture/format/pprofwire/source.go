@@ -57,18 +57,25 @@ type capReader struct {
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
-	if int64(len(p)) > c.left+1 {
+	if c.left < 0 {
+		return 0, c.tooLarge()
+	}
+	if c.left < int64(len(p))-1 {
 		p = p[:c.left+1]
 	}
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	if c.left < 0 {
-		return n, fmt.Errorf("decompress: %w of %d bytes", ErrTooLarge, c.max)
+		return n, c.tooLarge()
 	}
 	if err != nil && err != io.EOF {
 		return n, fmt.Errorf("decompress: %w", err)
 	}
 	return n, err
+}
+
+func (c *capReader) tooLarge() error {
+	return fmt.Errorf("decompress: %w of %d bytes", ErrTooLarge, c.max)
 }
 
 // field is one field of a message: its number, wire type, and its value,
