@@ -37,6 +37,7 @@ step "fuzzing (${FUZZTIME:-30s} per target)"
 fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-30s}" "$1"; }
 fuzz ./handler/ FuzzDecodeMessage
 fuzz ./report/pprof/ FuzzSummarize
+fuzz ./report/pprof/ FuzzStreamMatchesParsed
 fuzz ./report/slack/ FuzzAnalyze
 fuzz ./report/goroutines/ FuzzParse
 fuzz ./report/memory/ FuzzParseMemStats

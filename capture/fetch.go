@@ -24,8 +24,10 @@ type Result struct {
 	Profile Profile
 	// Data is the body exactly as the target sent it.
 	Data []byte
-	// Parsed is Data decoded; nil when Err is set or the profile is text
-	// or an execution trace.
+	// Parsed is the header of the profile in Data (sample and period
+	// types, times), as the validity check read it: samples and tables
+	// are not kept, the analysis streams them from Data. It is nil when
+	// Err is set or the profile is text or an execution trace.
 	Parsed   *profile.Profile
 	Err      error
 	Started  time.Time
@@ -169,7 +171,7 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		return res
 	}
 	var parsed *profile.Profile
-	f.gate.Do(func() { parsed, err = format.ParseProfile(data) })
+	f.gate.Do(func() { parsed, err = format.CheckProfile(data, format.DefaultMaxDecoded) })
 	if err != nil {
 		res.Err = fetchErr(p, ReasonNotProfile, "the body is not a valid profile", err)
 		return res

@@ -45,9 +45,11 @@ type Artifact struct {
 	// Format is what the artifact is, when the caller knows (the plan
 	// says); format.Unknown means Analyze tells it from Data.
 	Format format.Format
-	// Data is the artifact's bytes, exactly as fetched.
+	// Data is the artifact's bytes, exactly as fetched. A pprof profile is
+	// summarized by streaming its samples from Data.
 	Data []byte
-	// Parsed is the pprof profile already decoded from Data, if any.
+	// Parsed is the pprof profile decoded from Data, read only when Data
+	// is empty (a capture's holds only the profile's header).
 	Parsed *profile.Profile
 }
 
@@ -76,6 +78,7 @@ func Analyze(pr *PodReport, arts []Artifact, opts Options) []error {
 		gate = func(f func()) { f() }
 	}
 	parsed := make(map[string]*profile.Profile)
+	streamed := make(map[string][]byte) // pprof profiles summarized from their bytes
 	var errs []error
 	for _, a := range arts {
 		out := profileNamed(pr, a.Name)
@@ -91,10 +94,12 @@ func Analyze(pr *PodReport, arts []Artifact, opts Options) []error {
 		}
 		if p != nil {
 			parsed[a.Name] = p
+		} else if out.Summary != nil {
+			streamed[a.Name] = a.Data
 		}
 	}
 	if opts.Base == nil {
-		if err := addGrowth(pr, parsed, opts, gate); err != nil {
+		if err := addGrowth(pr, parsed, streamed, opts, gate); err != nil {
 			errs = append(errs, &ProfileError{Profile: secondHeap, Err: err})
 		}
 	}
@@ -174,15 +179,21 @@ func analyzeArtifact(a Artifact, out *ProfileReport, opts Options) (*profile.Pro
 
 // analyzeProfile summarizes a pprof profile: its main view and the other
 // telling ones, or with opts.Base its growth since Base.
+// Without Base it streams the profile from its bytes and returns nil.
 func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
-	p := a.Parsed
-	if p == nil {
-		var err error
-		if p, err = format.ParseProfile(a.Data); err != nil {
+	popts := pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex}
+	if opts.Base == nil && len(a.Data) > 0 {
+		sums, err := pprof.AnalyzeData(a.Data, format.DefaultMaxDecoded, popts)
+		if err != nil {
 			return nil, err
 		}
+		out.Summary, out.Views = &sums[0], sums[1:]
+		return nil, nil
 	}
-	popts := pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex}
+	p, err := parsedProfile(a.Parsed, a.Data)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Base != nil {
 		d, err := pprof.Diff(opts.Base, p, popts)
 		if err != nil {
@@ -201,14 +212,21 @@ func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Prof
 
 // addGrowth replaces the second heap snapshot's summary with what grew
 // since the first, as `go tool pprof -base heap heap-2` computes it.
-func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, opts Options, gate func(func())) error {
+// A snapshot summarized from its bytes (streamed) is parsed for it.
+func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, streamed map[string][]byte, opts Options, gate func(func())) error {
 	first, second := parsed[firstHeap], parsed[secondHeap]
-	if first == nil || second == nil {
+	if (first == nil && streamed[firstHeap] == nil) || (second == nil && streamed[secondHeap] == nil) {
 		return nil
 	}
 	var diff pprof.Summary
 	var err error
 	gate(func() {
+		if first, err = parsedProfile(first, streamed[firstHeap]); err != nil {
+			return
+		}
+		if second, err = parsedProfile(second, streamed[secondHeap]); err != nil {
+			return
+		}
 		diff, err = pprof.Diff(first, second, pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex})
 	})
 	if err != nil {
@@ -220,6 +238,14 @@ func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, opts Options, 
 		}
 	}
 	return nil
+}
+
+// parsedProfile is the profile parsed from data, or p when data is empty.
+func parsedProfile(p *profile.Profile, data []byte) (*profile.Profile, error) {
+	if len(data) == 0 && p != nil {
+		return p, nil
+	}
+	return format.ParseProfile(data)
 }
 
 // addMemory reconciles the runtime's memory statistics, when captured,

@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/alertprof/alertprof/capture/format/pprofwire"
 )
 
 // DefaultMaxDecoded caps a profile's size after decompression when no
@@ -16,7 +18,7 @@ const DefaultMaxDecoded = 256 << 20
 
 // ErrTooLarge is returned (wrapped) when an artifact decompresses to more
 // than its cap.
-var ErrTooLarge = errors.New("larger than the cap after decompression")
+var ErrTooLarge = pprofwire.ErrTooLarge
 
 // ParseProfile decodes a pprof profile, gzipped or not, of at most
 // DefaultMaxDecoded bytes once decompressed. See ParseProfileMax.
@@ -70,4 +72,42 @@ func gunzipMax(data []byte, maxDecoded int64) ([]byte, error) {
 		return nil, fmt.Errorf("decompress: %w of %d bytes", ErrTooLarge, maxDecoded)
 	}
 	return out.Bytes(), nil
+}
+
+// CheckProfile reads a whole pprof profile, gzipped or not, of at most
+// maxDecoded bytes once decompressed, and fails where ParseProfileMax
+// fails, but without building the profile: its samples are decoded one at
+// a time and dropped (see pprofwire), so a large profile costs the memory
+// of its tables only. It returns the profile's header: sample and period
+// types, default sample type, times and comments, without samples,
+// mappings, locations or functions. Like ParseProfileMax it never panics.
+func CheckProfile(data []byte, maxDecoded int64) (h *profile.Profile, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = nil, fmt.Errorf("parse profile: malformed input: %v", r)
+		}
+	}()
+	p, err := pprofwire.Check(data, maxDecoded)
+	if errors.Is(err, pprofwire.ErrWire) {
+		// pprof's own decoder has the last word on bytes the wire reader
+		// rejects (a legacy text profile, say).
+		p, err = ParseProfileMax(data, maxDecoded)
+		if err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("parse profile: %w", err)
+	}
+	return &profile.Profile{
+		SampleType:        p.SampleType,
+		DefaultSampleType: p.DefaultSampleType,
+		PeriodType:        p.PeriodType,
+		Period:            p.Period,
+		TimeNanos:         p.TimeNanos,
+		DurationNanos:     p.DurationNanos,
+		Comments:          p.Comments,
+		DropFrames:        p.DropFrames,
+		KeepFrames:        p.KeepFrames,
+		DocURL:            p.DocURL,
+	}, nil
 }

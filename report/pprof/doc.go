@@ -28,4 +28,10 @@
 // frames never hide the user's code); Summary.CumRows is the -top -cum
 // table; Analyze summarizes every telling sample type of a profile; Diff
 // reproduces `go tool pprof -base`; WriteSummary renders a summary as text.
+//
+// AnalyzeData and SummarizeData give the same results from a profile's
+// bytes without building the profile: they read its tables, then stream
+// its samples (see capture/format/pprofwire), so that their memory is that
+// of the tables and of one aggregate per function, whatever the number of
+// samples.
 package pprof

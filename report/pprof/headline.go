@@ -40,32 +40,29 @@ func (h Headline) Culprit() string {
 	return h.Function
 }
 
-// headline builds the headline of the summary of sample value idx, whose
-// rows are sorted by flat.
-func (st *stacks) headline(idx int, sum Summary) *Headline {
+// headline builds the headline of the summary of view j, whose rows are
+// sorted by flat.
+func (st *stacks) headline(j int, sum Summary) *Headline {
 	if len(sum.Rows) == 0 || sum.Rows[0].Flat == 0 {
 		return nil
 	}
-	h := &Headline{Function: sum.Rows[0].Function}
+	h := &Headline{Function: sum.Rows[0].Function, Net: st.net[j]}
 	userLeaf := funcname.IsUser(h.Function)
+	// The values of the samples whose flat function is Function, by the
+	// innermost user function on their stacks (Function itself is not
+	// user code, so it is never the caller); a caller is listed when a
+	// sample with a non-zero value has it.
 	byCaller := make(map[string]int64)
-	for i, s := range st.samples {
-		v := s.Value[idx]
-		h.Net += v
-		leaf := st.leaf[i]
-		if v == 0 || leaf < 0 || userLeaf {
+	k := len(st.idxs)
+	for p, key := range st.pairKeys {
+		if userLeaf || !st.pairSeen[p*k+j] || st.names[key[0]] != h.Function {
 			continue
 		}
-		if st.names[leaf] != h.Function {
-			continue
-		}
-		// The innermost user function on the stack: Function itself is
-		// not user code, so it is never the caller.
 		caller := ""
-		if c := st.caller[i]; c >= 0 {
-			caller = st.names[c]
+		if key[1] >= 0 {
+			caller = st.names[key[1]]
 		}
-		byCaller[caller] += v
+		byCaller[caller] += st.pairSum[p*k+j]
 	}
 	h.Value = sum.Rows[0].Flat
 	if !userLeaf {

@@ -27,6 +27,12 @@ const (
 // contention where the lock is released, so their stacks end in an unlock.
 // An empty contention profile is reported as block.
 func kindOf(p *profile.Profile) string {
+	return kindFrom(p, slices.ContainsFunc(p.Sample, endsInUnlock))
+}
+
+// kindFrom is kindOf for a profile whose samples unlock says whether some
+// sample's innermost frame releases a lock; p's own samples are not read.
+func kindFrom(p *profile.Profile, unlock bool) string {
 	types := make([]string, len(p.SampleType))
 	for i, st := range p.SampleType {
 		types[i] = st.Type
@@ -48,7 +54,7 @@ func kindOf(p *profile.Profile) string {
 	case period == "goroutine" || has("goroutine"):
 		return KindGoroutine
 	case has("contentions") && has("delay"):
-		if slices.ContainsFunc(p.Sample, endsInUnlock) {
+		if unlock {
 			return KindMutex
 		}
 		return KindBlock

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -28,10 +29,30 @@ func compareWithPprof(t *testing.T, file, sampleIndex string, n int) {
 	if err != nil {
 		t.Fatalf("Summarize: %v", err)
 	}
-	compareSummary(t, got, pproftest.RunTop(t, file, sampleIndex, got.Unit, n))
-	cum := got
-	cum.Rows = got.CumRows
-	compareSummary(t, cum, pproftest.RunTop(t, file, sampleIndex, got.Unit, n, "-cum"))
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := SummarizeData(data, 0, Options{Top: n, SampleIndex: sampleIndex})
+	if err != nil {
+		t.Fatalf("SummarizeData: %v", err)
+	}
+	top := pproftest.RunTop(t, file, sampleIndex, got.Unit, n)
+	cumTop := pproftest.RunTop(t, file, sampleIndex, got.Unit, n, "-cum")
+	for _, s := range []struct {
+		path string
+		sum  Summary
+	}{{"parsed", got}, {"streamed", streamed}} {
+		t.Run(s.path, func(t *testing.T) {
+			compareSummary(t, s.sum, top)
+			cum := s.sum
+			cum.Rows = s.sum.CumRows
+			compareSummary(t, cum, cumTop)
+		})
+	}
+	if !reflect.DeepEqual(streamed, got) {
+		t.Errorf("SummarizeData gave\n%+v\nSummarize gave\n%+v", streamed, got)
+	}
 }
 
 // compareSummary checks got against what pprof printed.

@@ -24,11 +24,16 @@ func TestStacksPruneLikePprof(t *testing.T) {
 	for i, p := range cases {
 		w := newWalker(p)
 		got := make([][]string, len(p.Sample))
-		w.walk(func(j int, ids []int32) {
+		j := 0
+		err := w.walk(sliceSource(p.Sample), func(_ *profile.Sample, ids []int32) {
 			for _, id := range ids {
 				got[j] = append(got[j], w.names[id])
 			}
-		}, func() { clear(got) })
+			j++
+		}, func() { clear(got); j = 0 })
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := pprofPruned(p)
 		for j := range p.Sample {
 			if w := distinctFrames(want[j]); !slices.Equal(got[j], w) {

@@ -96,6 +96,12 @@ func summarizeTypes(p *profile.Profile, types []string, top int, diff bool) ([]S
 	if err := p.CheckValid(); err != nil {
 		return nil, fmt.Errorf("check profile: %w", err)
 	}
+	return summarizeSamples(p, sliceSource(p.Sample), types, top, diff)
+}
+
+// summarizeSamples is summarizeTypes on samples, which use p's locations;
+// p's own samples are not read. It returns the error of samples.
+func summarizeSamples(p *profile.Profile, samples sampleSource, types []string, top int, diff bool) ([]Summary, error) {
 	if len(p.SampleType) == 0 {
 		return nil, errors.New("profile has no sample types")
 	}
@@ -110,7 +116,10 @@ func summarizeTypes(p *profile.Profile, types []string, top int, diff bool) ([]S
 	if top <= 0 {
 		top = DefaultTop
 	}
-	st := newStacks(p, idxs)
+	st, err := newStacks(p, samples, idxs)
+	if err != nil {
+		return nil, err
+	}
 	sums := make([]Summary, len(idxs))
 	for j := range idxs {
 		sums[j] = st.summary(p, j, top, diff)
@@ -124,17 +133,17 @@ func (st *stacks) summary(p *profile.Profile, j, top int, diff bool) Summary {
 	g := st.graph(j)
 	dropped := g.trim()
 	sum := Summary{
-		Kind:          kindOf(p),
+		Kind:          kindFrom(p, st.unlock),
 		SampleType:    p.SampleType[idx].Type,
 		Unit:          p.SampleType[idx].Unit,
-		Total:         total(st.samples, idx),
+		Total:         st.total(j),
 		Dropped:       dropped,
 		DurationNanos: p.DurationNanos,
 		Diff:          diff,
 	}
 	g.sort()
 	sum.Rows = g.rows(top, sum.Total)
-	sum.Headline = st.headline(idx, sum)
+	sum.Headline = st.headline(j, sum)
 	g.sortCum()
 	sum.CumRows = g.rows(top, sum.Total)
 	return sum
@@ -153,22 +162,4 @@ func (g *graph) rows(top int, total int64) []Row {
 		})
 	}
 	return rows
-}
-
-// total is pprof's report total: the sum of |value| over all samples. When
-// some samples carry the pprof::base=true label (a diff profile), only those
-// count.
-func total(samples []*profile.Sample, idx int) int64 {
-	var all, base int64
-	for _, s := range samples {
-		v := abs(s.Value[idx])
-		all += v
-		if s.DiffBaseSample() {
-			base += v
-		}
-	}
-	if base > 0 {
-		return base
-	}
-	return all
 }

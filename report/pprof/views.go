@@ -35,8 +35,15 @@ func Analyze(p *profile.Profile, opts Options) ([]Summary, error) {
 		}
 		return []Summary{s}, nil
 	}
+	return summarizeTypes(p, viewsOf(p, kindOf(p)), opts.Top, false)
+}
+
+// viewsOf names the sample types Analyze summarizes for a profile of kind
+// kind that has p's sample types: the telling ones it has, or pprof's
+// default.
+func viewsOf(p *profile.Profile, kind string) []string {
 	var types []string
-	for _, t := range viewTypes[kindOf(p)] {
+	for _, t := range viewTypes[kind] {
 		if slices.ContainsFunc(p.SampleType, func(st *profile.ValueType) bool { return st.Type == t }) {
 			types = append(types, t)
 		}
@@ -44,5 +51,5 @@ func Analyze(p *profile.Profile, opts Options) ([]Summary, error) {
 	if len(types) == 0 {
 		types = []string{""} // pprof's default
 	}
-	return summarizeTypes(p, types, opts.Top, false)
+	return types
 }

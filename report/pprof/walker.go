@@ -1,6 +1,8 @@
 package pprof
 
 import (
+	"errors"
+
 	"github.com/google/pprof/profile"
 
 	"github.com/alertprof/alertprof/report/internal/funcname"
@@ -11,8 +13,7 @@ import (
 // prune.go), and each function listed once per sample. It never modifies
 // the profile.
 type walker struct {
-	samples []*profile.Sample
-	pr      *pruner // nil when nothing is to be pruned
+	pr *pruner // nil when nothing is to be pruned
 	// The nodes: their identities, printed names, and whether each is
 	// user code (isUserFunc of its name).
 	infos  []nodeInfo
@@ -53,10 +54,10 @@ type frameKey struct {
 	m  *profile.Mapping
 }
 
-// newWalker prepares to walk the samples of p.
+// newWalker prepares to walk samples of p: its locations and the frames
+// it asks to drop. p's own samples are not read.
 func newWalker(p *profile.Profile) *walker {
 	w := &walker{
-		samples: p.Sample,
 		byInfo:  make(map[nodeInfo]int32),
 		byFrame: make(map[frameKey]int32),
 	}
@@ -67,16 +68,41 @@ func newWalker(p *profile.Profile) *walker {
 	return w
 }
 
-// walk calls visit for each sample, in order, with the sample's index and
-// its distinct nodes in the order of their first frame from the innermost
-// out; the first is the sample's flat node, and a sample whose stack is
-// empty has none. ids is only valid during the call.
+// sampleSource calls fn with each sample of a profile, in order, until fn
+// returns an error, which it returns. A sample may be reused once fn
+// returns.
+type sampleSource func(fn func(s *profile.Sample) error) error
+
+// sliceSource is the samples of a profile in memory.
+func sliceSource(samples []*profile.Sample) sampleSource {
+	return func(fn func(s *profile.Sample) error) error {
+		for _, s := range samples {
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// errRestart stops a walk that met a location it did not know.
+var errRestart = errors.New("restart the walk")
+
+// walk calls visit for each sample of samples, in order, with the sample
+// and its distinct nodes in the order of their first frame from the
+// innermost out; the first is the sample's flat node, and a sample whose
+// stack is empty has none. ids is only valid during the call.
 //
 // Pruning must know every location. Samples of a parsed profile use only
 // the location table's, so walk assumes they do; should a sample use
-// another, walk calls restart and walks again, knowing them all.
-func (w *walker) walk(visit func(i int, ids []int32), restart func()) {
-	for !w.try(visit) {
+// another, walk calls restart and walks again, knowing them all. It
+// returns the error of samples.
+func (w *walker) walk(samples sampleSource, visit func(s *profile.Sample, ids []int32), restart func()) error {
+	for {
+		done, err := w.try(samples, visit)
+		if err != nil || done {
+			return err
+		}
 		restart()
 		clear(w.seen)
 		w.frames = w.frames[:0]
@@ -88,23 +114,24 @@ func (w *walker) walk(visit func(i int, ids []int32), restart func()) {
 
 // try is one walk; it stops and reports false when a sample uses a location
 // whose pruning it did not know.
-func (w *walker) try(visit func(i int, ids []int32)) bool {
+func (w *walker) try(samples sampleSource, visit func(s *profile.Sample, ids []int32)) (bool, error) {
 	pruning := w.pr != nil && w.prune()
 	known := len(w.locs)
 	var slots, ids []int32
-	for i, s := range w.samples {
+	var stamp int32
+	err := samples(func(s *profile.Sample) error {
 		slots = slots[:0]
 		for _, l := range s.Location {
 			slots = append(slots, w.slot(l))
 		}
 		if w.pr != nil && len(w.locs) > known {
-			return false
+			return errRestart
 		}
 		if pruning {
 			slots = slots[sampleStart(slots, w.flags):]
 		}
 		ids = ids[:0]
-		stamp := int32(i + 1)
+		stamp++
 		for _, sl := range slots {
 			for _, id := range w.framesOf(sl) {
 				if w.seen[id] != stamp {
@@ -113,9 +140,13 @@ func (w *walker) try(visit func(i int, ids []int32)) bool {
 				}
 			}
 		}
-		visit(i, ids)
+		visit(s, ids)
+		return nil
+	})
+	if errors.Is(err, errRestart) {
+		return false, nil
 	}
-	return true
+	return err == nil, err
 }
 
 // indexLocations gives the location table's locations the first slots,
