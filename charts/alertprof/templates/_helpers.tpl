@@ -161,7 +161,7 @@ Secret); `helm template` cannot look up, so it generates new ones. */}}
 {{- $d := dict }}
 {{- $_ := set $d "ALERTPROF_WEBHOOK_TOKEN" ($s.webhookToken | b64enc | default (get $old "ALERTPROF_WEBHOOK_TOKEN") | default (randAlphaNum 40 | b64enc)) }}
 {{- $_ := set $d "ALERTPROF_LINK_KEY" ($s.linkKey | b64enc | default (get $old "ALERTPROF_LINK_KEY") | default (randAlphaNum 40 | b64enc)) }}
-{{- range $key, $v := dict "ALERTPROF_WEBHOOK_PASSWORD" $s.webhookPassword "SLACK_BOT_TOKEN" $s.slackBotToken "AWS_ACCESS_KEY_ID" $s.awsAccessKeyId "AWS_SECRET_ACCESS_KEY" $s.awsSecretAccessKey }}
+{{- range $key, $v := dict "ALERTPROF_WEBHOOK_PASSWORD" $s.webhookPassword "ALERTPROF_CAPTURE_TOKEN" $s.captureToken "SLACK_BOT_TOKEN" $s.slackBotToken "AWS_ACCESS_KEY_ID" $s.awsAccessKeyId "AWS_SECRET_ACCESS_KEY" $s.awsSecretAccessKey }}
 {{- if $v }}
 {{- $_ := set $d $key ($v | b64enc) }}
 {{- end }}
