@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/capture/kube"
 	"github.com/alertprof/alertprof/capture/store"
 )
@@ -75,10 +76,19 @@ type CaptureConfig struct {
 	HeapGrowthWindow time.Duration `yaml:"heap_growth_window"`
 	CPUSeconds       int           `yaml:"cpu_seconds"`
 	MaxProfileBytes  int64         `yaml:"max_profile_bytes"`
-	Timeout          time.Duration `yaml:"timeout"`
-	JobTimeout       time.Duration `yaml:"job_timeout"`
-	Cooldown         time.Duration `yaml:"cooldown"`
-	MaxPodsPerAlert  int           `yaml:"max_pods_per_alert"`
+	// MaxDecodedBytes caps a pprof profile once decompressed;
+	// MaxTextBytes and MaxTextLines cap a goroutine dump or a heap
+	// profile in text. MemoryBudgetBytes is the memory that bodies in
+	// flight and analyses share: each waits for its share, and one that
+	// could never fit is reported too large (its raw artifact is kept).
+	MaxDecodedBytes   int64         `yaml:"max_decoded_bytes"`
+	MaxTextBytes      int64         `yaml:"max_text_bytes"`
+	MaxTextLines      int64         `yaml:"max_text_lines"`
+	MemoryBudgetBytes int64         `yaml:"memory_budget_bytes"`
+	Timeout           time.Duration `yaml:"timeout"`
+	JobTimeout        time.Duration `yaml:"job_timeout"`
+	Cooldown          time.Duration `yaml:"cooldown"`
+	MaxPodsPerAlert   int           `yaml:"max_pods_per_alert"`
 	// MaxConcurrent bounds captures running at once across all alerts;
 	// MaxPerMinute bounds how many start per minute. Work over a limit
 	// waits until its job's deadline.
@@ -187,18 +197,22 @@ func defaultConfig() Config {
 			Workers:       2,
 		},
 		Capture: CaptureConfig{
-			Profiles:         []string{"heap", "goroutine", "cpu"},
-			HeapGrowthWindow: capture.DefaultHeapGrowthWindow,
-			CPUSeconds:       10,
-			TraceSeconds:     capture.DefaultTraceSeconds,
-			MaxProfileBytes:  capture.DefaultMaxBytes,
-			Timeout:          30 * time.Second,
-			JobTimeout:       3 * time.Minute,
-			Cooldown:         15 * time.Minute,
-			MaxPodsPerAlert:  3,
-			MaxConcurrent:    4,
-			MaxPerMinute:     60,
-			Mode:             "auto",
+			Profiles:          []string{"heap", "goroutine", "cpu"},
+			HeapGrowthWindow:  capture.DefaultHeapGrowthWindow,
+			CPUSeconds:        10,
+			TraceSeconds:      capture.DefaultTraceSeconds,
+			MaxProfileBytes:   capture.DefaultMaxBytes,
+			MaxDecodedBytes:   capture.DefaultMaxDecodedBytes,
+			MaxTextBytes:      format.DefaultMaxText,
+			MaxTextLines:      format.DefaultMaxLines,
+			MemoryBudgetBytes: capture.DefaultBudget,
+			Timeout:           30 * time.Second,
+			JobTimeout:        3 * time.Minute,
+			Cooldown:          15 * time.Minute,
+			MaxPodsPerAlert:   3,
+			MaxConcurrent:     4,
+			MaxPerMinute:      60,
+			Mode:              "auto",
 			Static: StaticConfig{
 				AllowedCIDRs: append([]string(nil), capture.DefaultAllowedCIDRs...),
 				Path:         "/debug/pprof",
@@ -296,6 +310,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: capture.trace_seconds must be between 1 and %d", capture.MaxTraceSeconds)
 	case c.Capture.MaxProfileBytes < 1024:
 		return errors.New("config: capture.max_profile_bytes must be at least 1024")
+	case c.Capture.MaxDecodedBytes < 1024 || c.Capture.MaxTextBytes < 1024:
+		return errors.New("config: capture.max_decoded_bytes and capture.max_text_bytes must be at least 1024")
+	case c.Capture.MaxTextLines < 100:
+		return errors.New("config: capture.max_text_lines must be at least 100")
+	case c.Capture.MemoryBudgetBytes < 4<<20:
+		return errors.New("config: capture.memory_budget_bytes must be at least 4194304 (4 MiB)")
 	case c.Capture.Timeout <= 0 || c.Capture.JobTimeout <= 0:
 		return errors.New("config: capture.timeout and capture.job_timeout must be positive")
 	case c.Capture.Cooldown < 0:
