@@ -9,42 +9,55 @@ import (
 // firstChunk is the buffer a body starts in; most profiles fit.
 const firstChunk = 64 << 10
 
-// readBody reads r up to max+1 bytes (one more than the cap, so the
-// caller can tell a body that is too large). The buffer grows by doubling,
-// and each buffer is reserved from b before it is made, so the bodies in
+// readBody reads r up to max bytes; cut says the body had more. The buffer grows by doubling, and
+// each growth is reserved from b before it is made, so the bodies in
 // flight together stay within the budget; a body that would need more
 // than the whole budget ends with an *OverBudgetError. release gives the
 // buffer's reservation back; it is valid (and must be called) also when
 // err is set.
-func readBody(ctx context.Context, r io.Reader, max int64, b *Budget) (data []byte, release func(), err error) {
-	size := min(int64(firstChunk), max+1)
-	release, err = b.Reserve(ctx, size)
-	if err != nil {
-		return nil, func() {}, err
+func readBody(ctx context.Context, r io.Reader, max int64, b *Budget) (data []byte, cut bool, release func(), err error) {
+	var releases []func()
+	release = func() {
+		for _, r := range releases {
+			r()
+		}
 	}
-	buf := make([]byte, 0, size)
+	grow := func(buf []byte, size int64) ([]byte, error) {
+		more, err := b.Reserve(ctx, size-int64(cap(buf)))
+		if err != nil {
+			return buf, err
+		}
+		releases = append(releases, more)
+		grown := make([]byte, len(buf), size)
+		copy(grown, buf)
+		return grown, nil
+	}
+	buf, err := grow(nil, min(int64(firstChunk), max))
+	if err != nil {
+		return nil, false, release, err
+	}
 	for {
 		if len(buf) == cap(buf) {
-			if int64(len(buf)) > max {
-				return buf, release, nil
+			if int64(len(buf)) >= max {
+				// At the cap: one byte more says the body is too large.
+				var one [1]byte
+				n, err := io.ReadFull(r, one[:])
+				if n == 0 && errors.Is(err, io.EOF) {
+					return buf, false, release, nil
+				}
+				return buf, n > 0, release, err
 			}
-			next := min(2*int64(cap(buf)), max+1)
-			more, err := b.Reserve(ctx, next)
-			if err != nil {
-				return buf, release, err
+			if buf, err = grow(buf, min(2*int64(cap(buf)), max)); err != nil {
+				return buf, false, release, err
 			}
-			grown := make([]byte, len(buf), next)
-			copy(grown, buf)
-			release()
-			buf, release = grown, more
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if errors.Is(err, io.EOF) {
-			return buf, release, nil
+			return buf, false, release, nil
 		}
 		if err != nil {
-			return buf, release, err
+			return buf, false, release, err
 		}
 	}
 }

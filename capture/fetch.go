@@ -147,13 +147,13 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		res.Err = fetchErr(p, ReasonStatus, statusDetail(resp.StatusCode, head), nil)
 		return res
 	}
-	data, release, err := readBody(ctx, resp.Body, f.maxBytes, f.budget)
+	data, cut, release, err := readBody(ctx, resp.Body, f.maxBytes, f.budget)
 	defer release()
 	if err != nil {
 		res.Err = bodyErr(ctx, p, int64(len(data)), err)
 		return res
 	}
-	if int64(len(data)) > f.maxBytes {
+	if cut {
 		res.Err = fetchErr(p, ReasonTooLarge, fmt.Sprintf("the body was cut at the %d-byte cap (capture.max_profile_bytes)", f.maxBytes), nil)
 		return res
 	}
