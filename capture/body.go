@@ -22,14 +22,17 @@ func readBody(ctx context.Context, r io.Reader, max int64, b *Budget) (data []by
 			r()
 		}
 	}
+	// While a buffer is copied into the next, both are live: the next is
+	// reserved in full before the old one's share is given back.
 	grow := func(buf []byte, size int64) ([]byte, error) {
-		more, err := b.Reserve(ctx, size-int64(cap(buf)))
+		more, err := b.Reserve(ctx, size)
 		if err != nil {
 			return buf, err
 		}
-		releases = append(releases, more)
 		grown := make([]byte, len(buf), size)
 		copy(grown, buf)
+		release()
+		releases = []func(){more}
 		return grown, nil
 	}
 	buf, err := grow(nil, min(int64(firstChunk), max))

@@ -9,7 +9,7 @@ package format
 const (
 	// profileCost covers the decoded buffer, the parsed profile and the
 	// analysis's graphs at their peak.
-	profileCost = 8
+	profileCost = 12
 	// textCost covers a text artifact: it is read as a stream, and only
 	// distinct stacks (goroutine dumps) are kept.
 	textCost = 2

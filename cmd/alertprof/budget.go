@@ -12,7 +12,7 @@ import (
 
 // runtimeReserve is the memory the receiver needs outside its budget: the
 // Go runtime, the Kubernetes and store clients, the queue and the book.
-const runtimeReserve = 64 << 20
+const runtimeReserve = 32 << 20
 
 // newBudget is the receiver's memory budget (capture.memory_budget_bytes),
 // shared by the bodies being fetched and the analyses. Unless GOMEMLIMIT

@@ -24,7 +24,9 @@ const podLimit = 256 << 20
 // a pod's memory limit while the targets it captures from are broken or
 // hostile (testdata/hostile): a gzip bomb, an endless body, a body that
 // drips one byte a second, a valid profile too large once decompressed,
-// garbage, and gzip inside gzip, all captured at once. Its peak resident
+// garbage, gzip inside gzip, and four valid profiles just under the
+// decompressed cap whose analyses do not all fit in the memory budget at
+// once, all captured at once. Its peak resident
 // memory stays under 256 MiB, it stays ready, each profile's report says
 // what happened, and a well-behaved target is captured right after.
 func TestHostileTargets(t *testing.T) {
@@ -35,7 +37,7 @@ func TestHostileTargets(t *testing.T) {
 	targets := startProc(t, "hostile", bin)
 	targets.start(t)
 	addr := make(map[string]string)
-	for _, kind := range []string{"bomb", "endless", "drip", "large", "garbage", "nested", "normal"} {
+	for _, kind := range []string{"bomb", "endless", "drip", "large", "garbage", "nested", "normal", "near1", "near2", "near3", "near4"} {
 		line := targets.waitLine(t, "listening "+kind+" ")
 		addr[kind] = strings.TrimPrefix(line, "listening "+kind+" ")
 	}
@@ -51,7 +53,8 @@ log:
   level: debug
 `})
 
-	hostile := []string{"bomb", "endless", "drip", "large", "garbage", "nested"}
+	idle := vmHWM(t, serve.cmd.Process.Pid)
+	hostile := []string{"bomb", "endless", "drip", "large", "garbage", "nested", "near1", "near2", "near3", "near4"}
 	postGroup(t, serve.addr, token, "hostile", hostile, addr)
 	pods := waitPods(t, serve.store, "hostile", len(hostile))
 
@@ -64,6 +67,13 @@ log:
 		"nested":  "not a valid profile",
 	}
 	for _, kind := range hostile {
+		if strings.HasPrefix(kind, "near") {
+			_, heap := profileOf(t, pods, addr[kind], "heap")
+			if heap.Error != "" || heap.Summary == nil {
+				t.Errorf("%s target: a profile under the caps is not summarized: error %q", kind, heap.Error)
+			}
+			continue
+		}
 		pod, heap := profileOf(t, pods, addr[kind], "heap")
 		if !strings.Contains(heap.Error, want[kind]) {
 			t.Errorf("%s target: heap report says %q, want it to say %q", kind, heap.Error, want[kind])
@@ -84,7 +94,7 @@ log:
 	}
 
 	hwm := vmHWM(t, serve.cmd.Process.Pid)
-	t.Logf("alertprof serve peak RSS (VmHWM): %.1f MiB", float64(hwm)/(1<<20))
+	t.Logf("alertprof serve peak RSS (VmHWM): %.1f MiB when ready, %.1f MiB in all", float64(idle)/(1<<20), float64(hwm)/(1<<20))
 	if hwm >= podLimit {
 		t.Errorf("alertprof serve peaked at %.1f MiB resident, want under %d MiB", float64(hwm)/(1<<20), podLimit>>20)
 	}

@@ -12,6 +12,9 @@
 //	garbage  bytes that are not a protocol buffer
 //	nested   gzip of gzip of 1 GiB of zeros
 //	normal   net/http/pprof, a well-behaved target
+//	near1…4  a valid pprof profile of 9.4 MB decompressed, under the
+//	         receiver's default cap: four at once need more memory to
+//	         analyse than its budget holds
 //
 // It prints "listening KIND ADDR" for each and exits when stdin closes.
 package main
@@ -44,6 +47,13 @@ func main() {
 		{"garbage", bytesHandler([]byte{0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x12, 0x80})},
 		{"nested", bytesHandler(gzipOf(bytes.NewReader(bomb)))},
 		{"normal", normal()},
+	}
+	near := bytesHandler(largeProfile(9 << 20))
+	for i := 1; i <= 4; i++ {
+		answers = append(answers, struct {
+			kind string
+			h    http.Handler
+		}{fmt.Sprintf("near%d", i), near})
 	}
 	for _, a := range answers {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
