@@ -43,7 +43,10 @@ func TestHostileTargets(t *testing.T) {
 	}
 
 	const token = "hostile-webhook-token-0123456789"
-	serve := startServer(t, t.TempDir(), serveConfig{token: token, yaml: `capture:
+	// Eight cores' worth of decoding at once, as on a large node: only
+	// the memory budget then keeps the near-cap profiles from being
+	// decoded all together.
+	serve := startServer(t, t.TempDir(), serveConfig{token: token, env: []string{"GOMAXPROCS=8"}, yaml: `capture:
   mode: static
   profiles: [heap]
   timeout: 3s
