@@ -25,6 +25,11 @@ func readBody(ctx context.Context, r io.Reader, max int64, b *Budget) (data []by
 	// While a buffer is copied into the next, both are live: the next is
 	// reserved in full before the old one's share is given back.
 	grow := func(buf []byte, size int64) ([]byte, error) {
+		if need := size + int64(cap(buf)); b != nil && need > b.Size() {
+			// Both buffers could never be held at once: waiting for
+			// the next while holding this one would wait forever.
+			return buf, &OverBudgetError{Need: need, Size: b.Size()}
+		}
 		more, err := b.Reserve(ctx, size)
 		if err != nil {
 			return buf, err
