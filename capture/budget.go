@@ -118,4 +118,4 @@ func (b *Budget) give(n int64) {
 // DefaultMaxDecodedBytes caps a pprof profile once decompressed unless
 // configured otherwise: its analysis (format.Cost) then fits in
 // DefaultBudget with room for another.
-const DefaultMaxDecodedBytes = 10 << 20
+const DefaultMaxDecodedBytes = 9 << 20

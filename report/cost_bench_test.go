@@ -47,8 +47,8 @@ func synthHeap(samples int) []byte {
 // BenchmarkCost measures what the memory budget charges for: the bytes
 // allocated while a pprof profile is decoded and analysed, and the bytes
 // its decoded form keeps, each per byte of the profile decompressed,
-// beside what format.Cost charges (cost/decoded), which lies between the
-// two (see format.Cost).
+// beside what format.Cost charges (cost/decoded; see format.Cost for the
+// peak of the live heap, which the charge covers).
 func BenchmarkCost(b *testing.B) {
 	data := synthHeap(60_000)
 	decoded, err := format.DecodedSize(data, 1<<30)

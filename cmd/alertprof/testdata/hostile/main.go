@@ -12,7 +12,7 @@
 //	garbage  bytes that are not a protocol buffer
 //	nested   gzip of gzip of 1 GiB of zeros
 //	normal   net/http/pprof, a well-behaved target
-//	near1…4  a valid pprof profile of 9.4 MB decompressed, under the
+//	near1…4  a valid pprof profile of about 9 MB decompressed, under the
 //	         receiver's default cap: four at once need more memory to
 //	         analyse than its budget holds
 //
