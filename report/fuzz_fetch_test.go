@@ -73,6 +73,9 @@ func FuzzFetchAndAnalyse(f *testing.F) {
 			if p != nil && err != nil {
 				t.Errorf("ParseProfileMax returned a profile and an error: %v", err)
 			}
+			if n, derr := format.DecodedSize(data, maxDecoded); p != nil && (derr != nil || n > maxDecoded) {
+				t.Errorf("a profile of %d bytes decoded (%v) parsed under a %d-byte cap", n, derr, maxDecoded)
+			}
 		}
 		budget := &countingBudget{size: 16 << 20}
 		opts := Options{Top: 5, MaxDecoded: maxDecoded, Budget: budget, Text: format.TextLimits{MaxBytes: maxDecoded, MaxLines: 10_000}}
