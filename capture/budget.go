@@ -36,6 +36,9 @@ type Budget struct {
 	// freed is closed and replaced whenever memory is given back, waking
 	// the waiters to try again.
 	freed chan struct{}
+	// waits counts reservations that had to wait, refused those that
+	// could never fit.
+	waits, refused int64
 }
 
 // NewBudget returns a budget of size bytes (<=0 means DefaultBudget).
@@ -63,14 +66,20 @@ func (b *Budget) Reserve(ctx context.Context, n int64) (release func(), err erro
 		return func() {}, nil
 	}
 	if n > b.size {
+		b.mu.Lock()
+		b.refused++
+		b.mu.Unlock()
 		return nil, &OverBudgetError{Need: n, Size: b.size}
 	}
-	for {
+	for waited := false; ; waited = true {
 		b.mu.Lock()
 		if b.used+n <= b.size {
 			b.used += n
 			b.mu.Unlock()
 			return sync.OnceFunc(func() { b.give(n) }), nil
+		}
+		if !waited {
+			b.waits++
 		}
 		freed := b.freed
 		b.mu.Unlock()
@@ -105,6 +114,17 @@ func (b *Budget) Used() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.used
+}
+
+// Counts returns how many reservations had to wait for their share and
+// how many were refused because they could never fit.
+func (b *Budget) Counts() (waits, refused int64) {
+	if b == nil {
+		return 0, 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.waits, b.refused
 }
 
 func (b *Budget) give(n int64) {

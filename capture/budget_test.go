@@ -20,6 +20,9 @@ func TestBudgetRefusesWhatCouldNeverFit(t *testing.T) {
 	if b.Used() != 0 {
 		t.Errorf("a refusal reserved %d bytes", b.Used())
 	}
+	if waits, refused := b.Counts(); waits != 0 || refused != 1 {
+		t.Errorf("counts: %d waits, %d refused; want 0 and 1", waits, refused)
+	}
 }
 
 func TestBudgetWaitsForItsShare(t *testing.T) {
@@ -58,6 +61,9 @@ func TestBudgetWaitEndsWithItsContext(t *testing.T) {
 	cancel(cause)
 	if _, err := b.Reserve(ctx, 1); !errors.Is(err, cause) || !strings.Contains(err.Error(), "waiting for") {
 		t.Fatalf("Reserve on an ended context: %v, want the context's cause", err)
+	}
+	if waits, refused := b.Counts(); waits != 1 || refused != 0 {
+		t.Errorf("counts: %d waits, %d refused; want 1 and 0", waits, refused)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/handler"
@@ -31,6 +33,24 @@ func newBudget(cfg Config, log *slog.Logger) *capture.Budget {
 		log.Debug("soft memory limit set from the memory budget", "budget_bytes", b.Size(), "limit_bytes", limit)
 	}
 	return b
+}
+
+// registerBudget exposes the budget's size, use, waits and refusals.
+func registerBudget(reg prometheus.Registerer, b *capture.Budget) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "alertprof_memory_budget_bytes",
+			Help: "Memory that bodies being read and analyses share (capture.memory_budget_bytes)."},
+			func() float64 { return float64(b.Size()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "alertprof_memory_budget_used_bytes",
+			Help: "Memory of the budget reserved now."},
+			func() float64 { return float64(b.Used()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "alertprof_memory_budget_waits_total",
+			Help: "Reservations that waited for their share of the memory budget."},
+			func() float64 { w, _ := b.Counts(); return float64(w) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "alertprof_memory_budget_refused_total",
+			Help: "Bodies and analyses refused because they could never fit in the memory budget."},
+			func() float64 { _, r := b.Counts(); return float64(r) }),
+	)
 }
 
 // analysisLimits are the caps on what the analysis reads of an artifact.

@@ -48,6 +48,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("alertprof"))
+	registerBudget(reg, budget)
 	if notifier == nil && cfg.Slack.enabled() {
 		slack, err := newSlack(cfg.Slack, log, reg)
 		if err != nil {

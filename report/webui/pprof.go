@@ -16,6 +16,7 @@ import (
 	"github.com/google/pprof/driver"
 	"github.com/google/pprof/profile"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/format"
 )
 
@@ -124,8 +125,11 @@ func (f *storeFetcher) fetch(src string) (*profile.Profile, error) {
 	}
 	if f.budget != nil {
 		release, err := f.budget.Reserve(ctx, format.Cost(format.Profile, n))
-		if err != nil {
+		if _, ok := errors.AsType[*capture.OverBudgetError](err); ok {
 			return nil, fmt.Errorf("%w: %w", errTooLarge, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", src, err)
 		}
 		defer release()
 	}
