@@ -76,19 +76,10 @@ type CaptureConfig struct {
 	HeapGrowthWindow time.Duration `yaml:"heap_growth_window"`
 	CPUSeconds       int           `yaml:"cpu_seconds"`
 	MaxProfileBytes  int64         `yaml:"max_profile_bytes"`
-	// MaxDecodedBytes caps a pprof profile once decompressed;
-	// MaxTextBytes and MaxTextLines cap a goroutine dump or a heap
-	// profile in text. MemoryBudgetBytes is the memory that bodies in
-	// flight and analyses share: each waits for its share, and one that
-	// could never fit is reported too large (its raw artifact is kept).
-	MaxDecodedBytes   int64         `yaml:"max_decoded_bytes"`
-	MaxTextBytes      int64         `yaml:"max_text_bytes"`
-	MaxTextLines      int64         `yaml:"max_text_lines"`
-	MemoryBudgetBytes int64         `yaml:"memory_budget_bytes"`
-	Timeout           time.Duration `yaml:"timeout"`
-	JobTimeout        time.Duration `yaml:"job_timeout"`
-	Cooldown          time.Duration `yaml:"cooldown"`
-	MaxPodsPerAlert   int           `yaml:"max_pods_per_alert"`
+	Timeout          time.Duration `yaml:"timeout"`
+	JobTimeout       time.Duration `yaml:"job_timeout"`
+	Cooldown         time.Duration `yaml:"cooldown"`
+	MaxPodsPerAlert  int           `yaml:"max_pods_per_alert"`
 	// MaxConcurrent bounds captures running at once across all alerts;
 	// MaxPerMinute bounds how many start per minute. Work over a limit
 	// waits until its job's deadline.
@@ -103,6 +94,16 @@ type CaptureConfig struct {
 
 	// TraceSeconds is the execution trace window of latency alerts.
 	TraceSeconds int `yaml:"trace_seconds"`
+
+	// MaxDecodedBytes caps a pprof profile once decompressed;
+	// MaxTextBytes and MaxTextLines cap a goroutine dump or a heap
+	// profile in text. MemoryBudgetBytes is the memory that bodies in
+	// flight and analyses share: each waits for its share, and one that
+	// could never fit is reported too large (its raw artifact is kept).
+	MaxDecodedBytes   int64 `yaml:"max_decoded_bytes"`
+	MaxTextBytes      int64 `yaml:"max_text_bytes"`
+	MaxTextLines      int64 `yaml:"max_text_lines"`
+	MemoryBudgetBytes int64 `yaml:"memory_budget_bytes"`
 }
 
 // KubernetesConfig governs pod resolution and fetching in Kubernetes mode.
@@ -197,22 +198,18 @@ func defaultConfig() Config {
 			Workers:       2,
 		},
 		Capture: CaptureConfig{
-			Profiles:          []string{"heap", "goroutine", "cpu"},
-			HeapGrowthWindow:  capture.DefaultHeapGrowthWindow,
-			CPUSeconds:        10,
-			TraceSeconds:      capture.DefaultTraceSeconds,
-			MaxProfileBytes:   capture.DefaultMaxBytes,
-			MaxDecodedBytes:   capture.DefaultMaxDecodedBytes,
-			MaxTextBytes:      format.DefaultMaxText,
-			MaxTextLines:      format.DefaultMaxLines,
-			MemoryBudgetBytes: capture.DefaultBudget,
-			Timeout:           30 * time.Second,
-			JobTimeout:        3 * time.Minute,
-			Cooldown:          15 * time.Minute,
-			MaxPodsPerAlert:   3,
-			MaxConcurrent:     4,
-			MaxPerMinute:      60,
-			Mode:              "auto",
+			Profiles:         []string{"heap", "goroutine", "cpu"},
+			HeapGrowthWindow: capture.DefaultHeapGrowthWindow,
+			CPUSeconds:       10,
+			TraceSeconds:     capture.DefaultTraceSeconds,
+			MaxProfileBytes:  capture.DefaultMaxBytes,
+			Timeout:          30 * time.Second,
+			JobTimeout:       3 * time.Minute,
+			Cooldown:         15 * time.Minute,
+			MaxPodsPerAlert:  3,
+			MaxConcurrent:    4,
+			MaxPerMinute:     60,
+			Mode:             "auto",
 			Static: StaticConfig{
 				AllowedCIDRs: append([]string(nil), capture.DefaultAllowedCIDRs...),
 				Path:         "/debug/pprof",
@@ -226,6 +223,10 @@ func defaultConfig() Config {
 				Burst:       40,
 				Timeout:     10 * time.Second,
 			},
+			MaxDecodedBytes:   capture.DefaultMaxDecodedBytes,
+			MaxTextBytes:      format.DefaultMaxText,
+			MaxTextLines:      format.DefaultMaxLines,
+			MemoryBudgetBytes: capture.DefaultBudget,
 		},
 		Store: StoreConfig{
 			LinkExpiry: store.MaxLinkExpiry,
