@@ -39,6 +39,7 @@ fuzz ./handler/ FuzzDecodeMessage
 fuzz ./report/pprof/ FuzzSummarize
 fuzz ./report/pprof/ FuzzStreamMatchesParsed
 fuzz ./report/slack/ FuzzAnalyze
+fuzz ./report/ FuzzFetchAndAnalyse
 fuzz ./report/goroutines/ FuzzParse
 fuzz ./report/memory/ FuzzParseMemStats
 fuzz ./report/exectrace/ FuzzSummarize

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +41,10 @@ type Fetcher struct {
 	gate     Gate // bounds profile decoding; nil bounds nothing
 	agent    string
 	access   *Access // credentials, scheme and TLS per target; nil: none
+	// maxDecoded caps a profile once decompressed; budget admits bodies
+	// and decoding by their size (nil admits everything).
+	maxDecoded int64
+	budget     *Budget
 }
 
 // NewFetcher returns a Fetcher using client (nil means a new client with
@@ -61,7 +64,18 @@ func NewFetcher(client *http.Client, maxBytes int64, timeout time.Duration) *Fet
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	return &Fetcher{client: client, maxBytes: maxBytes, timeout: timeout}
+	return &Fetcher{client: client, maxBytes: maxBytes, timeout: timeout, maxDecoded: format.DefaultMaxDecoded}
+}
+
+// WithLimits caps a profile at maxDecoded bytes once decompressed (<=0
+// keeps format.DefaultMaxDecoded) and admits bodies and their decoding by
+// their size within budget; it returns f.
+func (f *Fetcher) WithLimits(maxDecoded int64, budget *Budget) *Fetcher {
+	if maxDecoded > 0 {
+		f.maxDecoded = maxDecoded
+	}
+	f.budget = budget
+	return f
 }
 
 // WithGate makes the fetcher decode profiles inside g's slots, sharing
@@ -146,21 +160,21 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	}
 	defer resp.Body.Close()
 
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(resp.Body, f.maxBytes+1))
-	if err != nil {
-		res.Err = classifyTransport(ctx, p, err)
-		return res
-	}
 	if resp.StatusCode != http.StatusOK {
-		res.Err = fetchErr(p, ReasonStatus, statusDetail(resp.StatusCode, buf.Bytes()), nil)
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		res.Err = fetchErr(p, ReasonStatus, statusDetail(resp.StatusCode, head), nil)
 		return res
 	}
-	if n > f.maxBytes {
-		res.Err = fetchErr(p, ReasonTooLarge, fmt.Sprintf("the body is larger than the %d-byte cap", f.maxBytes), nil)
+	data, cut, release, err := readBody(ctx, resp.Body, f.maxBytes, f.budget)
+	defer release()
+	if err != nil {
+		res.Err = bodyErr(ctx, p, int64(len(data)), err)
 		return res
 	}
-	data := buf.Bytes()
+	if cut {
+		res.Err = fetchErr(p, ReasonTooLarge, fmt.Sprintf("the body was cut at the %d-byte cap (capture.max_profile_bytes)", f.maxBytes), nil)
+		return res
+	}
 	want := p.Format()
 	if err := format.Check(want, data); err != nil {
 		res.Err = fetchErr(p, ReasonNotProfile, err.Error(), nil)
@@ -170,13 +184,21 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		res.Data = data
 		return res
 	}
+	admitted, done := f.admitParse(data)
+	if !admitted {
+		// Too large to decode here, or the budget is busy: the analysis
+		// decodes it within the budget, or says why it cannot.
+		res.Data = data
+		return res
+	}
+	defer done()
 	var parsed *profile.Profile
-	f.gate.Do(func() { parsed, err = format.CheckProfile(data, format.DefaultMaxDecoded) })
+	f.gate.Do(func() { parsed, err = format.CheckProfile(data, f.maxDecoded) })
 	if err != nil {
 		res.Err = fetchErr(p, ReasonNotProfile, "the body is not a valid profile", err)
 		return res
 	}
-	res.Data, res.Parsed = data, parsed
+	res.Data, res.Parsed = data, keepParsed(parsed, data)
 	return res
 }
 

@@ -1,12 +1,14 @@
 package handler
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -20,10 +22,18 @@ func (h *Handler) planFor(a template.Alert) (string, []capture.Profile) {
 	return kind, h.cfg.Plan
 }
 
+// Limits bound what the analysis reads of each artifact; zero values take
+// the format package's defaults.
+type Limits struct {
+	MaxDecodedBytes int64 // a pprof profile once decompressed
+	Text            format.TextLimits
+}
+
 // analyze builds the pod's report from its fetched artifacts with the one
-// analyser, each piece of the work inside the analysis gate.
-func (h *Handler) analyze(log *slog.Logger, pr *report.PodReport, arts []report.Artifact) {
-	for _, err := range report.Analyze(pr, arts, h.analysisOptions()) {
+// analyser, each piece of the work inside the analysis gate and admitted
+// by the memory budget.
+func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact) {
+	for _, err := range report.Analyze(ctx, pr, arts, h.analysisOptions()) {
 		h.metrics.failures.WithLabelValues("summarize").Inc()
 		name := ""
 		if pe, ok := errors.AsType[*report.ProfileError](err); ok {
@@ -35,7 +45,11 @@ func (h *Handler) analyze(log *slog.Logger, pr *report.PodReport, arts []report.
 
 // analysisOptions are the analyser's options for every job.
 func (h *Handler) analysisOptions() report.Options {
-	return report.Options{Top: h.cfg.Top, Gate: h.deps.Gate.Do}
+	opts := report.Options{Top: h.cfg.Top, Gate: h.deps.Gate.Do, MaxDecoded: h.cfg.Limits.MaxDecodedBytes, Text: h.cfg.Limits.Text}
+	if h.deps.Budget != nil {
+		opts.Budget = h.deps.Budget
+	}
+	return opts
 }
 
 // artifactOf hands a fetched profile to the analyser, with the format its

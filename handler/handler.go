@@ -93,6 +93,8 @@ type Config struct {
 	// Settings shape the profiles an on-demand request names (CPU window,
 	// heap growth window); CPUSeconds 0 takes 10.
 	Settings capture.Settings
+	// Limits bound what the analysis reads of each artifact.
+	Limits Limits
 }
 
 func (c *Config) setDefaults() {
@@ -150,6 +152,9 @@ type Deps struct {
 	// Gate bounds CPU-heavy analysis; share it with the capturer's
 	// fetchers. Nil means a new gate of GOMAXPROCS-1 slots.
 	Gate capture.Gate
+	// Budget admits each artifact's analysis by the memory it needs;
+	// share it with the capturer's fetchers. Nil admits everything.
+	Budget *capture.Budget
 
 	// UI serves the pprof web UI under /ui/ and links each profile's
 	// report to it; nil disables it.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 
@@ -35,6 +36,15 @@ type Options struct {
 	// Gate runs each piece of decoding and analysis, so that the caller
 	// can bound how much of it runs at once; nil runs it directly.
 	Gate func(func())
+	// Budget, when set, admits each artifact's analysis by the memory it
+	// needs (format.Cost of its decompressed size): Analyze waits for
+	// its share, and refuses an artifact that could never fit.
+	Budget Budget
+	// MaxDecoded caps a pprof profile once decompressed; <=0 means
+	// format.DefaultMaxDecoded.
+	MaxDecoded int64
+	// Text caps text artifacts (goroutine dumps, heap profiles in text).
+	Text format.TextLimits
 }
 
 // Artifact is one fetched artifact of a pod, as Analyze reads it.
@@ -71,8 +81,10 @@ func (e *ProfileError) Unwrap() error { return e.Err }
 // two heap snapshots, the memory reconciliation and the pod's headline.
 // A profile that cannot be analysed says why in its Error (unless it
 // already has one) and in the returned *ProfileError; the rest of the
-// report is still built.
-func Analyze(pr *PodReport, arts []Artifact, opts Options) []error {
+// report is still built. Every read is bounded (opts.MaxDecoded,
+// opts.Text), each artifact waits for its share of opts.Budget (until ctx
+// ends), and a panic while analysing one is that artifact's error.
+func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) []error {
 	gate := opts.Gate
 	if gate == nil {
 		gate = func(f func()) { f() }
@@ -80,14 +92,33 @@ func Analyze(pr *PodReport, arts []Artifact, opts Options) []error {
 	parsed := make(map[string]*profile.Profile)
 	streamed := make(map[string][]byte) // pprof profiles summarized from their bytes
 	var errs []error
+	// The two heap snapshots are kept for their growth: their shares of
+	// the budget are held until it is computed.
+	var held []func()
+	defer func() {
+		for _, release := range held {
+			release()
+		}
+	}()
 	for _, a := range arts {
 		out := profileNamed(pr, a.Name)
+		f := formatOf(a)
+		release, err := admit(ctx, a, f, opts)
 		var p *profile.Profile
-		var err error
-		gate(func() { p, err = analyzeArtifact(a, out, opts) })
+		if err == nil {
+			gate(func() { p, err = analyzeSafely(a, f, out, opts) })
+			if a.Name == firstHeap || a.Name == secondHeap {
+				held = append(held, release)
+			} else {
+				release()
+			}
+		}
 		if err != nil {
 			if out.Error == "" {
 				out.Error = fmt.Sprintf("captured but not summarized: %v", err)
+				if tooLarge(err) {
+					out.Error = tooLargeNote(err, out)
+				}
 			}
 			errs = append(errs, &ProfileError{Profile: a.Name, Err: err})
 			continue
@@ -138,10 +169,22 @@ func formatOf(a Artifact) format.Format {
 	return format.Detect(a.Data)
 }
 
-// analyzeArtifact analyses one artifact into out and returns its pprof
-// profile, if it is one.
-func analyzeArtifact(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
-	switch formatOf(a) {
+// analyzeSafely is analyzeArtifact with a panic turned into its error:
+// whatever a target sent, it is that artifact's failure, not the
+// receiver's crash.
+func analyzeSafely(a Artifact, f format.Format, out *ProfileReport, opts Options) (p *profile.Profile, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("malformed input: %v", r)
+		}
+	}()
+	return analyzeArtifact(a, f, out, opts)
+}
+
+// analyzeArtifact analyses one artifact of format f into out and returns
+// its pprof profile, if it is one.
+func analyzeArtifact(a Artifact, f format.Format, out *ProfileReport, opts Options) (*profile.Profile, error) {
+	switch f {
 	case format.Trace:
 		t, err := exectrace.Summarize(bytes.NewReader(a.Data), exectrace.Options{Top: opts.Top})
 		if err != nil {
@@ -150,7 +193,7 @@ func analyzeArtifact(a Artifact, out *ProfileReport, opts Options) (*profile.Pro
 		out.Trace = t
 		return nil, nil
 	case format.HeapText:
-		r, err := format.TextReader(a.Data)
+		r, err := format.TextReaderMax(a.Data, opts.Text)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +204,7 @@ func analyzeArtifact(a Artifact, out *ProfileReport, opts Options) (*profile.Pro
 		out.MemStats = ms
 		return nil, nil
 	case format.Goroutines:
-		r, err := format.TextReader(a.Data)
+		r, err := format.TextReaderMax(a.Data, opts.Text)
 		if err != nil {
 			return nil, err
 		}
@@ -183,14 +226,14 @@ func analyzeArtifact(a Artifact, out *ProfileReport, opts Options) (*profile.Pro
 func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
 	popts := pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex}
 	if opts.Base == nil && len(a.Data) > 0 {
-		sums, err := pprof.AnalyzeData(a.Data, format.DefaultMaxDecoded, popts)
+		sums, err := pprof.AnalyzeData(a.Data, opts.maxDecoded(), popts)
 		if err != nil {
 			return nil, err
 		}
 		out.Summary, out.Views = &sums[0], sums[1:]
 		return nil, nil
 	}
-	p, err := parsedProfile(a.Parsed, a.Data)
+	p, err := parsedProfile(a.Parsed, a.Data, opts.maxDecoded())
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +264,10 @@ func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, streamed map[s
 	var diff pprof.Summary
 	var err error
 	gate(func() {
-		if first, err = parsedProfile(first, streamed[firstHeap]); err != nil {
+		if first, err = parsedProfile(first, streamed[firstHeap], opts.maxDecoded()); err != nil {
 			return
 		}
-		if second, err = parsedProfile(second, streamed[secondHeap]); err != nil {
+		if second, err = parsedProfile(second, streamed[secondHeap], opts.maxDecoded()); err != nil {
 			return
 		}
 		diff, err = pprof.Diff(first, second, pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex})
@@ -241,11 +284,11 @@ func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, streamed map[s
 }
 
 // parsedProfile is the profile parsed from data, or p when data is empty.
-func parsedProfile(p *profile.Profile, data []byte) (*profile.Profile, error) {
+func parsedProfile(p *profile.Profile, data []byte, maxDecoded int64) (*profile.Profile, error) {
 	if len(data) == 0 && p != nil {
 		return p, nil
 	}
-	return format.ParseProfile(data)
+	return format.ParseProfileMax(data, maxDecoded)
 }
 
 // addMemory reconciles the runtime's memory statistics, when captured,

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func memoryPod(t *testing.T, heap, heap2 string) PodReport {
 		{Name: "heap-2", Data: readFixture(t, heap2)},
 		{Name: "goroutine", Data: readFixture(t, "alertmanager_goroutine.txt.gz")},
 	}
-	if errs := Analyze(&pr, arts, Options{Top: 5}); len(errs) > 0 {
+	if errs := Analyze(context.Background(), &pr, arts, Options{Top: 5}); len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	return pr
@@ -75,7 +76,7 @@ func TestHeadlineHeapShrank(t *testing.T) {
 func TestAnalyzeFailures(t *testing.T) {
 	pr := PodReport{Profiles: []ProfileReport{{Name: "heap"}, {Name: "cpu", Error: "captured but not stored: disk full"}, {Name: "goroutine"}}}
 	gated := 0
-	errs := Analyze(&pr, []Artifact{
+	errs := Analyze(context.Background(), &pr, []Artifact{
 		{Name: "heap", Data: readFixture(t, "heap.pb.gz")},
 		{Name: "cpu", Format: format.Profile, Data: []byte("<html>nope</html>")},
 		{Name: "goroutine", Data: []byte("hello")},

@@ -20,6 +20,10 @@ const DefaultMaxDecoded = 256 << 20
 // than its cap.
 var ErrTooLarge = pprofwire.ErrTooLarge
 
+// ErrNestedGzip is returned (wrapped) for gzip inside gzip: no profile is
+// written that way, and the inner layer would escape the cap.
+var ErrNestedGzip = errors.New("gzip inside gzip is not a profile")
+
 // ParseProfile decodes a pprof profile, gzipped or not, of at most
 // DefaultMaxDecoded bytes once decompressed. See ParseProfileMax.
 func ParseProfile(data []byte) (*profile.Profile, error) {
@@ -36,6 +40,12 @@ func ParseProfileMax(data []byte, maxDecoded int64) (p *profile.Profile, err err
 	if bytes.HasPrefix(data, gzipMagic) {
 		if data, err = gunzipMax(data, maxDecoded); err != nil {
 			return nil, fmt.Errorf("parse profile: %w", err)
+		}
+		// profile.ParseData would inflate a second layer without a cap. A
+		// protocol buffer never starts with these bytes (field 3, wire
+		// type 7 does not exist), nor does a legacy text profile.
+		if bytes.HasPrefix(data, gzipMagic) {
+			return nil, fmt.Errorf("parse profile: %w", ErrNestedGzip)
 		}
 	} else if int64(len(data)) > maxDecoded {
 		return nil, fmt.Errorf("parse profile: %d bytes: %w of %d bytes", len(data), ErrTooLarge, maxDecoded)

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -49,6 +49,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	outFormat := fs.String("format", "text", "output format: text or json")
 	sampleIndex := fs.String("sample-index", "", "sample type to report (default: every telling one, the profile's default first)")
 	base := fs.String("base", "", "report growth since this profile, as go tool pprof -base")
+	lim := fileLimits{}
+	fs.Int64Var(&lim.maxBytes, "max-bytes", 1<<30, "largest file read")
+	fs.Int64Var(&lim.maxDecoded, "max-decoded-bytes", format.DefaultMaxDecoded, "largest pprof profile once decompressed")
+	fs.Int64Var(&lim.text.MaxBytes, "max-text-bytes", format.DefaultMaxText, "largest goroutine dump or heap profile in text, decompressed")
+	fs.Int64Var(&lim.text.MaxLines, "max-text-lines", format.DefaultMaxLines, "most lines of a goroutine dump or heap profile in text")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,19 +69,19 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "alertprof analyze: name at least one profile file")
 		return 2
 	}
-	opts := report.Options{Top: *top, SampleIndex: *sampleIndex}
+	opts := report.Options{Top: *top, SampleIndex: *sampleIndex, MaxDecoded: lim.maxDecoded, Text: lim.text}
 	if *base != "" {
-		data, err := os.ReadFile(*base)
+		data, err := readFileMax(*base, lim.maxBytes)
 		if err != nil {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			return 1
 		}
-		if opts.Base, err = format.ParseProfile(data); err != nil {
+		if opts.Base, err = format.ParseProfileMax(data, lim.maxDecoded); err != nil {
 			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile: %v\n", *base, err)
 			return 1
 		}
 	}
-	pr, paths, errs := analyzeFiles(fs.Args(), opts)
+	pr, paths, errs := analyzeFiles(fs.Args(), opts, lim.maxBytes)
 	status := 0
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "alertprof analyze:", err)
@@ -97,11 +102,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 // analyzeFiles reads the files and builds their pod report. paths holds
 // the file of each profile of the report; a file that cannot be read or
 // analysed is left out of them, with an error naming it.
-func analyzeFiles(files []string, opts report.Options) (pr report.PodReport, paths []string, errs []error) {
+func analyzeFiles(files []string, opts report.Options, maxBytes int64) (pr report.PodReport, paths []string, errs []error) {
 	pr = report.PodReport{Target: podTarget(files)}
 	var arts []report.Artifact
 	for _, path := range files {
-		data, err := os.ReadFile(path)
+		data, err := readFileMax(path, maxBytes)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -112,7 +117,7 @@ func analyzeFiles(files []string, opts report.Options) (pr report.PodReport, pat
 		arts = append(arts, report.Artifact{Name: name, Data: data})
 	}
 	failed := make(map[int]bool)
-	for _, err := range report.Analyze(&pr, arts, opts) {
+	for _, err := range report.Analyze(context.Background(), &pr, arts, opts) {
 		if pe, ok := errors.AsType[*report.ProfileError](err); ok {
 			if i := failedProfile(pr, pe.Profile, failed); i >= 0 {
 				failed[i] = true

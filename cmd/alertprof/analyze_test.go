@@ -75,6 +75,9 @@ func TestAnalyzeCommandLine(t *testing.T) {
 		{"not a profile", []string{"analyze", "analyze.go"}, 1, "not a pprof profile"},
 		{"truncated trace", []string{"analyze", truncatedTrace(t)}, 1, "read trace"},
 		{"unknown sample index", []string{"analyze", "--sample-index", "bogus", heap}, 1, "inuse_space"},
+		{"past the decoded cap", []string{"analyze", "--max-decoded-bytes", "1024", heap}, 1, "heap.pb.gz: too large to analyse: it decompresses to more than 1024 bytes"},
+		{"past the file cap", []string{"analyze", "--max-bytes", "100", heap}, 1, "heap.pb.gz: larger than 100 bytes (--max-bytes)"},
+		{"base past the decoded cap", []string{"analyze", "--max-decoded-bytes", "1024", "--base", heap, heap}, 1, "larger than the cap after decompression"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,11 +3,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -93,28 +91,6 @@ func TestServeSummarizesALargeHeapInASmallPod(t *testing.T) {
 	if hwm >= 256<<20 {
 		t.Errorf("alertprof serve peaked at %d bytes resident, over a 256 MiB pod's limit", hwm)
 	}
-}
-
-// vmHWM is the peak resident memory of process pid, from /proc.
-func vmHWM(t *testing.T, pid int) int64 {
-	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
 }
 
 // profileSize is a gzipped profile's size and its size decompressed.

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/capture/kube"
 	"github.com/alertprof/alertprof/capture/store"
 )
@@ -109,6 +110,16 @@ type CaptureConfig struct {
 	// Access says how to reach targets behind authentication or TLS:
 	// rules by namespace or CIDR, first match wins.
 	Access []AccessConfig `yaml:"access"`
+
+	// MaxDecodedBytes caps a pprof profile once decompressed;
+	// MaxTextBytes and MaxTextLines cap a goroutine dump or a heap
+	// profile in text. MemoryBudgetBytes is the memory that bodies in
+	// flight and analyses share: each waits for its share, and one that
+	// could never fit is reported too large (its raw artifact is kept).
+	MaxDecodedBytes   int64 `yaml:"max_decoded_bytes"`
+	MaxTextBytes      int64 `yaml:"max_text_bytes"`
+	MaxTextLines      int64 `yaml:"max_text_lines"`
+	MemoryBudgetBytes int64 `yaml:"memory_budget_bytes"`
 }
 
 // KubernetesConfig governs pod resolution and fetching in Kubernetes mode.
@@ -229,6 +240,10 @@ func defaultConfig() Config {
 				Burst:       40,
 				Timeout:     10 * time.Second,
 			},
+			MaxDecodedBytes:   capture.DefaultMaxDecodedBytes,
+			MaxTextBytes:      format.DefaultMaxText,
+			MaxTextLines:      format.DefaultMaxLines,
+			MemoryBudgetBytes: capture.DefaultBudget,
 		},
 		Store: StoreConfig{
 			LinkExpiry: store.MaxLinkExpiry,
@@ -313,6 +328,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: capture.trace_seconds must be between 1 and %d", capture.MaxTraceSeconds)
 	case c.Capture.MaxProfileBytes < 1024:
 		return errors.New("config: capture.max_profile_bytes must be at least 1024")
+	case c.Capture.MaxDecodedBytes < 1024 || c.Capture.MaxTextBytes < 1024:
+		return errors.New("config: capture.max_decoded_bytes and capture.max_text_bytes must be at least 1024")
+	case c.Capture.MaxTextLines < 100:
+		return errors.New("config: capture.max_text_lines must be at least 100")
+	case c.Capture.MemoryBudgetBytes < 4<<20:
+		return errors.New("config: capture.memory_budget_bytes must be at least 4194304 (4 MiB)")
 	case c.Capture.Timeout <= 0 || c.Capture.JobTimeout <= 0:
 		return errors.New("config: capture.timeout and capture.job_timeout must be positive")
 	case c.Capture.Cooldown <= 0:

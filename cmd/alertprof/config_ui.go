@@ -39,7 +39,7 @@ func (c UIConfig) validate() error {
 // newProfileUI builds the pprof web UI over the artifact store, or
 // returns nil when ui.enabled is false. Its links use the local store's
 // link key (ALERTPROF_LINK_KEY, else the random key of this process).
-func newProfileUI(cfg Config, built builtStore, gate capture.Gate, log *slog.Logger, reg prometheus.Registerer) (handler.ProfileUI, error) {
+func newProfileUI(cfg Config, built builtStore, gate capture.Gate, budget *capture.Budget, log *slog.Logger, reg prometheus.Registerer) (handler.ProfileUI, error) {
 	if !cfg.UI.Enabled {
 		return nil, nil
 	}
@@ -60,11 +60,17 @@ func newProfileUI(cfg Config, built builtStore, gate capture.Gate, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	var b webui.Budget
+	if budget != nil {
+		b = budget
+	}
 	ui, err := webui.New(built.store, signer, webui.Config{
+		Budget:     b,
 		BaseURL:    cfg.PublicURL,
 		MaxOpen:    cfg.UI.MaxOpenProfiles,
 		MaxBytes:   cfg.Capture.MaxProfileBytes,
 		Gate:       gate,
+		MaxDecoded: cfg.Capture.MaxDecodedBytes,
 		Logger:     log,
 		Registerer: reg,
 	})

@@ -61,7 +61,7 @@ func TestNewProfileUI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ui, err := newProfileUI(cfg, store, capture.NewGate(1), log, nil)
+			ui, err := newProfileUI(cfg, store, capture.NewGate(1), nil, log, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,12 +63,12 @@ func TestTargetModes(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("KUBERNETES_SERVICE_PORT", "")
 	cfg := defaultConfig()
-	r, _, err := newTargets(cfg, log, noEnv, nil)
+	r, _, err := newTargets(cfg, log, noEnv, nil, nil)
 	if _, ok := r.(*capture.Static); err != nil || !ok {
 		t.Errorf("auto without kubeconfig: %T %v, want *capture.Static", r, err)
 	}
 	cfg.Capture.Mode = "kubernetes"
-	if _, _, err := newTargets(cfg, log, noEnv, nil); err == nil {
+	if _, _, err := newTargets(cfg, log, noEnv, nil, nil); err == nil {
 		t.Error("kubernetes mode without a kubeconfig started")
 	}
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
@@ -87,7 +87,7 @@ current-context: c
 			return kc
 		}
 		return ""
-	}, nil)
+	}, nil, nil)
 	if _, ok := r.(*kube.Resolver); err != nil || !ok {
 		t.Fatalf("auto with KUBECONFIG: %T %v, want *kube.Resolver", r, err)
 	}

@@ -40,13 +40,15 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	// One CPU budget for decoding and analysing profiles, leaving a core
 	// free to acknowledge webhooks.
 	gate := capture.NewGate(0)
-	resolver, capturer, err := newTargets(cfg, log, os.Getenv, gate)
+	budget := newBudget(cfg, log)
+	resolver, capturer, err := newTargets(cfg, log, os.Getenv, gate, budget)
 	if err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("alertprof"))
+	registerBudget(reg, budget)
 	if notifier == nil && cfg.Slack.enabled() {
 		slack, err := newSlack(cfg.Slack, log, reg)
 		if err != nil {
@@ -62,7 +64,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newProfileUI(cfg, store, gate, log, reg)
+	ui, err := newProfileUI(cfg, store, gate, budget, log, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +85,14 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		CapturesPerMinute:     cfg.Capture.MaxPerMinute,
 		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
 		Settings:              capture.Settings{CPUSeconds: cfg.Capture.CPUSeconds, HeapGrowthWindow: cfg.Capture.HeapGrowthWindow},
+		Limits:                analysisLimits(cfg),
 	}, handler.Deps{
 		Resolver:   resolver,
 		Capturer:   capturer,
 		Store:      store.store,
 		Notifier:   notifier,
 		Gate:       gate,
+		Budget:     budget,
 		Artifacts:  store.artifacts,
 		UI:         ui,
 		Logger:     log,
@@ -159,7 +163,7 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 // addresses, or pods through the Kubernetes API. In auto mode Kubernetes
 // is used when a kubeconfig ($KUBECONFIG or capture.kubernetes.kubeconfig)
 // or an in-cluster service account exists, and static mode otherwise.
-func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate) (handler.Resolver, handler.Capturer, error) {
+func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate, budget *capture.Budget) (handler.Resolver, handler.Capturer, error) {
 	static, err := capture.NewStatic(cfg.Capture.Static.AllowedCIDRs, cfg.Capture.Static.Path)
 	if err != nil {
 		return nil, nil, err
@@ -168,7 +172,8 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if err != nil {
 		return nil, nil, err
 	}
-	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent()).WithAccess(access)
+	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent()).
+		WithAccess(access).WithLimits(cfg.Capture.MaxDecodedBytes, budget)
 	if len(cfg.Capture.Access) > 0 {
 		log.Info("target access rules", "rules", len(cfg.Capture.Access)) // never the secrets
 	}
@@ -200,7 +205,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}
-	proxy.WithGate(gate)
+	proxy.WithGate(gate).WithLimits(cfg.Capture.MaxDecodedBytes, budget)
 	mode := kube.ResolveFetchMode(k.FetchMode, inCluster)
 	defaultPort := k.DefaultPort
 	if defaultPort == 0 {

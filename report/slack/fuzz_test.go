@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func FuzzAnalyze(f *testing.F) {
 	f.Add([]byte("goroutine 1 [chan receive, 17 minutes]:\nmain.worker()\n\t/app/main.go:12 +0x1d\ncreated by main.main in goroutine 1\n\t/app/main.go:8 +0x25\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pr := report.PodReport{Target: "shop/api-0", AlertName: "Fuzz"}
-		report.Analyze(&pr, []report.Artifact{{Name: "heap", Data: data}, {Name: "heap-2", Data: data}}, report.Options{Top: 5})
+		report.Analyze(context.Background(), &pr, []report.Artifact{{Name: "heap", Data: data}, {Name: "heap-2", Data: data}}, report.Options{Top: 5})
 		for _, p := range pr.Profiles {
 			if p.Summary == nil {
 				continue

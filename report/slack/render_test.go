@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -133,7 +134,7 @@ func TestHeadlineAgreesWithText(t *testing.T) {
 				{Name: "heap-2", Data: readFile(t, filepath.Join(dir, c.heap2))},
 				{Name: "goroutine", Data: gunzipFile(t, filepath.Join(dir, c.dump))},
 			}
-			if errs := report.Analyze(&pr, arts, report.Options{Top: 5}); len(errs) > 0 {
+			if errs := report.Analyze(context.Background(), &pr, arts, report.Options{Top: 5}); len(errs) > 0 {
 				t.Fatal(errs)
 			}
 			var text bytes.Buffer

@@ -16,11 +16,12 @@ import (
 	"github.com/google/pprof/driver"
 	"github.com/google/pprof/profile"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/format"
 )
 
 var (
-	errTooLarge   = errors.New("the stored profile is larger than capture.max_profile_bytes")
+	errTooLarge   = errors.New("the stored profile is too large to open")
 	errNotProfile = errors.New("the stored artifact is not a pprof profile")
 	errNoHandlers = errors.New("pprof did not hand over its web handlers")
 )
@@ -33,7 +34,7 @@ var pprofMu sync.Mutex
 // handlers it builds, keyed as pprof keys them ("/", "/top", ...). pprof
 // neither listens nor opens a browser: HTTPServer only keeps the handlers.
 func (u *UI) load(key string) (map[string]http.Handler, error) {
-	fetcher := &storeFetcher{store: u.store, key: key, max: u.cfg.MaxBytes, timeout: u.cfg.ReadTimeout}
+	fetcher := &storeFetcher{store: u.store, key: key, max: u.cfg.MaxBytes, maxDecoded: u.cfg.MaxDecoded, budget: u.cfg.Budget, timeout: u.cfg.ReadTimeout}
 	var handlers map[string]http.Handler
 	opts := &driver.Options{
 		Flagset: newFlags([]string{
@@ -74,11 +75,13 @@ func (u *UI) load(key string) (map[string]http.Handler, error) {
 // the store, at most max bytes. It keeps its error so that load can tell
 // a missing profile from a broken one.
 type storeFetcher struct {
-	store   Store
-	key     string
-	max     int64
-	timeout time.Duration
-	err     error
+	store      Store
+	key        string
+	max        int64
+	maxDecoded int64
+	budget     Budget
+	timeout    time.Duration
+	err        error
 }
 
 // Fetch reads the stored profile. It never returns a nil profile without
@@ -110,9 +113,27 @@ func (f *storeFetcher) fetch(src string) (*profile.Profile, error) {
 		return nil, fmt.Errorf("read %s: %w", src, err)
 	}
 	if int64(len(data)) > f.max {
-		return nil, fmt.Errorf("%w (%d bytes)", errTooLarge, f.max)
+		return nil, fmt.Errorf("%w: more than %d bytes (capture.max_profile_bytes)", errTooLarge, f.max)
 	}
-	p, err := format.ParseProfile(data)
+	maxDecoded := f.maxDecoded
+	if maxDecoded <= 0 {
+		maxDecoded = format.DefaultMaxDecoded
+	}
+	n, err := format.DecodedSize(data, maxDecoded)
+	if errors.Is(err, format.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w (capture.max_decoded_bytes)", errTooLarge, err)
+	}
+	if f.budget != nil {
+		release, err := f.budget.Reserve(ctx, format.Cost(format.Profile, n))
+		if _, ok := errors.AsType[*capture.OverBudgetError](err); ok {
+			return nil, fmt.Errorf("%w: %w", errTooLarge, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", src, err)
+		}
+		defer release()
+	}
+	p, err := format.ParseProfileMax(data, maxDecoded)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNotProfile, err)
 	}

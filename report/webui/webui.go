@@ -50,10 +50,23 @@ type Config struct {
 	ReadTimeout time.Duration
 	// Gate bounds the CPU-heavy work (opening a profile, rendering a
 	// page) together with the rest of the receiver; nil bounds nothing.
-	Gate   capture.Gate
+	Gate capture.Gate
+	// MaxDecoded caps a profile once decompressed
+	// (format.DefaultMaxDecoded).
+	MaxDecoded int64
+	// Budget, when set, admits opening a profile by the memory it needs
+	// (capture.Budget); the open waits for its share within ReadTimeout.
+	Budget Budget
 	Logger *slog.Logger
 	// Registerer takes the UI's metrics; a private registry when nil.
 	Registerer prometheus.Registerer
+}
+
+// Budget admits work by the memory it needs: Reserve takes n bytes,
+// waiting until ctx ends, and returns the function that gives them back;
+// work that could never fit is refused at once.
+type Budget interface {
+	Reserve(ctx context.Context, n int64) (release func(), err error)
 }
 
 // UI is the pprof web interface for stored profiles. It is an
