@@ -8,7 +8,9 @@ import (
 
 // DefaultBudget is the memory budget for decoding and analysing profiles
 // unless configured otherwise: with the Go runtime, the clients and the
-// queue it fits a receiver in a pod limited to 256 MiB.
+// queue it fits a receiver in a pod limited to 256 MiB (the hostile-target
+// test holds it there), and it admits the streamed summary of a profile
+// of DefaultMaxDecodedBytes.
 const DefaultBudget = 128 << 20
 
 // OverBudgetError is returned by Budget.Reserve for work that could never
@@ -136,6 +138,6 @@ func (b *Budget) give(n int64) {
 }
 
 // DefaultMaxDecodedBytes caps a pprof profile once decompressed unless
-// configured otherwise: its analysis (format.Cost) then fits in
-// DefaultBudget with room for another.
-const DefaultMaxDecodedBytes = 9 << 20
+// configured otherwise: its streamed summary (format.Cost) then fits in
+// DefaultBudget.
+const DefaultMaxDecodedBytes = 40 << 20

@@ -23,11 +23,10 @@ const keepParsedMax = 256 << 10
 // waits for the budget or reports the profile too large. Data that is not
 // even valid gzip is admitted, so that the check fails it.
 func (f *Fetcher) admitParse(data []byte) (ok bool, done func()) {
-	n, err := format.DecodedSize(data, f.maxDecoded)
-	if errors.Is(err, format.ErrTooLarge) {
+	if _, err := format.DecodedSize(data, f.maxDecoded); errors.Is(err, format.ErrTooLarge) {
 		return false, nil
 	}
-	release, ok := f.budget.TryReserve(format.Cost(format.Profile, n))
+	release, ok := f.budget.TryReserve(format.ProfileCost(data, f.maxDecoded))
 	return ok, release
 }
 

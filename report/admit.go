@@ -50,7 +50,14 @@ func admit(ctx context.Context, a Artifact, f format.Format, opts Options) (func
 	if opts.Budget == nil {
 		return func() {}, nil
 	}
-	release, err := opts.Budget.Reserve(ctx, format.Cost(f, n))
+	cost := format.Cost(f, n)
+	switch {
+	case f == format.Profile && (opts.Base != nil || len(a.Data) == 0):
+		cost = format.ParsedCost(n) // a diff decodes it whole
+	case f == format.Profile:
+		cost = format.ProfileCost(a.Data, max)
+	}
+	release, err := opts.Budget.Reserve(ctx, cost)
 	if err != nil {
 		if ctx.Err() == nil {
 			return nil, &tooLargeError{err} // it could never fit
@@ -83,4 +90,25 @@ func (o Options) maxDecoded() int64 {
 		return o.MaxDecoded
 	}
 	return format.DefaultMaxDecoded
+}
+
+// admitGrowth reserves the memory that decoding both heap snapshots whole
+// takes (format.ParsedCost of each decompressed size) for their diff.
+func admitGrowth(ctx context.Context, first, second []byte, opts Options) (func(), error) {
+	if opts.Budget == nil {
+		return func() {}, nil
+	}
+	var cost int64
+	for _, data := range [][]byte{first, second} {
+		n, err := format.DecodedSize(data, opts.maxDecoded())
+		if err != nil {
+			n = int64(len(data))
+		}
+		cost += format.ParsedCost(n)
+	}
+	release, err := opts.Budget.Reserve(ctx, cost)
+	if err != nil && ctx.Err() == nil {
+		return nil, &tooLargeError{fmt.Errorf("the two snapshots need about %d MiB to compare, more than the memory budget (capture.memory_budget_bytes): %w", cost>>20, err)}
+	}
+	return release, err
 }

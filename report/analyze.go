@@ -92,14 +92,6 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 	parsed := make(map[string]*profile.Profile)
 	streamed := make(map[string][]byte) // pprof profiles summarized from their bytes
 	var errs []error
-	// The two heap snapshots are kept for their growth: their shares of
-	// the budget are held until it is computed.
-	var held []func()
-	defer func() {
-		for _, release := range held {
-			release()
-		}
-	}()
 	for _, a := range arts {
 		out := profileNamed(pr, a.Name)
 		f := formatOf(a)
@@ -107,11 +99,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 		var p *profile.Profile
 		if err == nil {
 			gate(func() { p, err = analyzeSafely(a, f, out, opts) })
-			if a.Name == firstHeap || a.Name == secondHeap {
-				held = append(held, release)
-			} else {
-				release()
-			}
+			release()
 		}
 		if err != nil {
 			if out.Error == "" {
@@ -130,7 +118,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 		}
 	}
 	if opts.Base == nil {
-		if err := addGrowth(pr, parsed, streamed, opts, gate); err != nil {
+		if err := addGrowth(ctx, pr, parsed, streamed, opts, gate); err != nil {
 			errs = append(errs, &ProfileError{Profile: secondHeap, Err: err})
 		}
 	}
@@ -256,13 +244,24 @@ func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Prof
 // addGrowth replaces the second heap snapshot's summary with what grew
 // since the first, as `go tool pprof -base heap heap-2` computes it.
 // A snapshot summarized from its bytes (streamed) is parsed for it.
-func addGrowth(pr *PodReport, parsed map[string]*profile.Profile, streamed map[string][]byte, opts Options, gate func(func())) error {
+func addGrowth(ctx context.Context, pr *PodReport, parsed map[string]*profile.Profile, streamed map[string][]byte, opts Options, gate func(func())) error {
 	first, second := parsed[firstHeap], parsed[secondHeap]
 	if (first == nil && streamed[firstHeap] == nil) || (second == nil && streamed[secondHeap] == nil) {
 		return nil
 	}
+	// Both snapshots are decoded whole for the diff: that is admitted by
+	// the budget as a whole, or the growth is left out with the reason.
+	release, err := admitGrowth(ctx, streamed[firstHeap], streamed[secondHeap], opts)
+	if err != nil {
+		for i := range pr.Profiles {
+			if p := &pr.Profiles[i]; p.Name == secondHeap && p.Error == "" {
+				p.Error = "heap growth not computed: " + err.Error()
+			}
+		}
+		return fmt.Errorf("heap growth: %w", err)
+	}
+	defer release()
 	var diff pprof.Summary
-	var err error
 	gate(func() {
 		if first, err = parsedProfile(first, streamed[firstHeap], opts.maxDecoded()); err != nil {
 			return

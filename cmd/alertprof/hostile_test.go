@@ -50,6 +50,9 @@ func TestHostileTargets(t *testing.T) {
   mode: static
   profiles: [heap]
   timeout: 3s
+  # Between the near-cap profiles (9 MB) and the large one (20 MB), so
+  # that both sides of the cap are seen; the budget stays the default.
+  max_decoded_bytes: 16777216
   max_pods_per_alert: 10
   max_concurrent: 10
 log:

@@ -124,7 +124,7 @@ func (f *storeFetcher) fetch(src string) (*profile.Profile, error) {
 		return nil, fmt.Errorf("%w: %w (capture.max_decoded_bytes)", errTooLarge, err)
 	}
 	if f.budget != nil {
-		release, err := f.budget.Reserve(ctx, format.Cost(format.Profile, n))
+		release, err := f.budget.Reserve(ctx, format.ParsedCost(n)) // pprof decodes it whole
 		if _, ok := errors.AsType[*capture.OverBudgetError](err); ok {
 			return nil, fmt.Errorf("%w: %w", errTooLarge, err)
 		}

@@ -85,6 +85,7 @@ type field struct {
 	typ  protowire.Type
 	u64  uint64
 	data []byte
+	size uint64 // a length-delimited field's length, kept or skipped
 }
 
 // next reads the next top-level field. A length-delimited field's bytes
@@ -102,6 +103,7 @@ func (s *source) next(keep func(num uint64) bool) (field, error) {
 		s.any = true
 		f, rest, err := nextField(s.mem)
 		s.mem = rest
+		f.size = uint64(len(f.data))
 		return f, err
 	}
 	tag, err := s.varint(true)
@@ -128,6 +130,7 @@ func (s *source) next(keep func(num uint64) bool) (field, error) {
 		if n, err = s.varint(false); err != nil {
 			break
 		}
+		f.size = n
 		if keep(f.num) {
 			f.data, err = s.read(n)
 		} else {
