@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -42,20 +41,7 @@ slack:
 			Alerts: template.Alerts{{Status: "firing", StartsAt: time.Now().Add(-time.Minute), Fingerprint: group,
 				Labels: template.KV{"alertname": name, "instance": target, "alertprof_kind": kind}}}}}
 		body, _ := json.Marshal(msg)
-		req, err := http.NewRequest(http.MethodPost, "http://"+serve.addr+"/api/v1/alerts", strings.NewReader(string(body)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("%s answered %d", group, resp.StatusCode)
-		}
+		sendWebhook(t, serve.addr, token, string(body), group)
 	}
 	// thread returns the replies in the thread of the parent that names
 	// alertname; the recorder answers each call with ts = its sequence.

@@ -53,20 +53,7 @@ log:
 "commonLabels":{"alertname":"SlowRequests","severity":"warning"},
 "alerts":[{"status":%q,"labels":{"alertname":"SlowRequests","severity":"warning","instance":%q,"alertprof_kind":"default"},
 "startsAt":%q,"fingerprint":"f1"}]}`, status, status, targetAddr, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
-		req, err := http.NewRequest(http.MethodPost, "http://"+serve.addr+"/api/v1/alerts", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("%s notification answered %d", status, resp.StatusCode)
-		}
+		sendWebhook(t, serve.addr, token, body, status+" notification")
 	}
 	messages := func() (parents, pods, resolved []slackrec.Call) {
 		for _, c := range slack.Calls("chat.postMessage") {

@@ -53,20 +53,7 @@ log:
 "commonLabels":{"alertname":"SlowRequests"},
 "alerts":[{"status":"firing","labels":{"alertname":"SlowRequests","instance":%q,"alertprof_kind":"default"},
 "startsAt":%q,"fingerprint":"f1"}]}`, cpuSeconds, targetAddr, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
-		req, err := http.NewRequest(http.MethodPost, "http://"+apAddr+"/api/v1/alerts", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("webhook answered %d", resp.StatusCode)
-		}
+		sendWebhook(t, apAddr, token, body, "webhook")
 		select {
 		case <-cpuAsked: // the capture is running: the CPU profile is being taken
 		case <-time.After(60 * time.Second):

@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,17 +116,7 @@ func postGroup(t *testing.T, apAddr, token, group string, kinds []string, addr m
 	}
 	body := fmt.Sprintf(`{"version":"4","groupKey":%q,"status":"firing","receiver":"alertprof","commonLabels":{"alertname":"Hostile","group":%q},"alerts":[%s]}`,
 		group, group, strings.Join(alerts, ","))
-	req, _ := http.NewRequest(http.MethodPost, "http://"+apAddr+"/api/v1/alerts", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("notification of %s answered %d", group, resp.StatusCode)
-	}
+	sendWebhook(t, apAddr, token, body, "notification of "+group)
 }
 
 // waitPods waits until the incident of group has n pod reports in its

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,4 +57,24 @@ store:
 	s.start(t)
 	waitHTTP(t, "http://"+s.addr+"/readyz")
 	return s
+}
+
+// sendWebhook posts a notification body to alertprof serve at addr with
+// the bearer token and fails the test unless it answers 202 Accepted.
+func sendWebhook(t *testing.T, addr, token, body, what string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/alerts", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("%s answered %d", what, resp.StatusCode)
+	}
 }
