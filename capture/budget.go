@@ -138,6 +138,8 @@ func (b *Budget) give(n int64) {
 }
 
 // DefaultMaxDecodedBytes caps a pprof profile once decompressed unless
-// configured otherwise: its streamed summary (format.Cost) then fits in
-// DefaultBudget.
-const DefaultMaxDecodedBytes = 40 << 20
+// configured otherwise. The streamed summary of a profile this size whose
+// tables are a small part of it, as in real heap and CPU profiles, fits
+// in DefaultBudget (format.StreamCost); one made mostly of tables is
+// refused by the budget with its reason.
+const DefaultMaxDecodedBytes = 64 << 20
