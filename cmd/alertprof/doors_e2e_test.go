@@ -302,3 +302,35 @@ func logHas(out string, parts ...string) bool {
 	}
 	return false
 }
+
+// TestNonLoopbackClientIsRefused: with no credentials configured, a
+// client that is not on loopback (curl in a network namespace of its
+// own) gets 403 from the webhook and from the capture API of the real
+// receiver, and starts nothing; with allow_unauthenticated it may.
+func TestNonLoopbackClientIsRefused(t *testing.T) {
+	ns := newTestNetns(t)
+	target := launchDemoTarget(t, "demo-target")
+	body := fmt.Sprintf(`{"address":%q}`, target)
+	alert := `{"version":"4","groupKey":"g","status":"firing","receiver":"alertprof","alerts":[{"status":"firing","labels":{"alertname":"A","instance":"` + target + `"},"startsAt":"2026-11-30T00:00:00Z"}]}`
+	post := func(url, data string) string {
+		return ns.curl(t, "-X", "POST", "-H", "Content-Type: application/json", "--data", data, url)
+	}
+
+	closed := startServer(t, t.TempDir(), serveConfig{host: ns.hostIP, yaml: "capture:\n  mode: static\n  profiles: [heap]\n"})
+	for ep, data := range map[string]string{"/api/v1/captures": body, "/api/v1/alerts": alert} {
+		if code := post("http://"+closed.addr+ep, data); code != "403" {
+			t.Errorf("%s from %s without credentials: HTTP %s, want 403", ep, ns.peerIP, code)
+		}
+	}
+	if out := closed.output(); strings.Contains(out, "capture on demand accepted") || strings.Contains(out, "webhook accepted") {
+		t.Errorf("a refused request started work:\n%s", out)
+	}
+
+	open := startServer(t, t.TempDir(), serveConfig{host: ns.hostIP,
+		yaml: "webhook:\n  allow_unauthenticated: true\ncapture:\n  mode: static\n  profiles: [heap]\n"})
+	for ep, data := range map[string]string{"/api/v1/captures": body, "/api/v1/alerts": alert} {
+		if code := post("http://"+open.addr+ep, data); code != "202" {
+			t.Errorf("%s from %s with allow_unauthenticated: HTTP %s, want 202", ep, ns.peerIP, code)
+		}
+	}
+}

@@ -386,9 +386,12 @@ func (p *proc) waitLine(t *testing.T, prefix string) string {
 	return line
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t *testing.T) string { t.Helper(); return freeAddrOn(t, "127.0.0.1") }
+
+// freeAddrOn returns host:port with a port free on host now.
+func freeAddrOn(t *testing.T, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ func launchDemoTarget(t *testing.T, name string) string {
 
 // serveConfig is what differs between the tests that run `alertprof serve`.
 type serveConfig struct {
+	host  string   // address to listen on; "" means 127.0.0.1
 	token string   // ALERTPROF_WEBHOOK_TOKEN
 	yaml  string   // configuration after listen, public_url and store
 	env   []string // more environment variables, as KEY=value
@@ -42,7 +44,7 @@ type alertprofServer struct {
 func startServer(t *testing.T, work string, c serveConfig) *alertprofServer {
 	t.Helper()
 	s := &alertprofServer{
-		addr:   freeAddr(t),
+		addr:   freeAddrOn(t, cmp.Or(c.host, "127.0.0.1")),
 		store:  filepath.Join(work, "artifacts"),
 		config: filepath.Join(work, "alertprof.yaml"),
 	}
