@@ -21,8 +21,8 @@ import (
 
 // TestServeAccessWithoutCredentials: with no credentials configured, the
 // real receiver says at start that both endpoints accept loopback clients
-// only, and a loopback client may start a capture. (A client that is not
-// on loopback cannot be made here; the handler tests refuse one.)
+// only, and a loopback client may start a capture. (TestNonLoopbackClientIsRefused
+// sends from off loopback.)
 func TestServeAccessWithoutCredentials(t *testing.T) {
 	target := launchDemoTarget(t, "demo-target")
 	s := startServer(t, t.TempDir(), serveConfig{yaml: "capture:\n  mode: static\n  profiles: [heap]\n"})
