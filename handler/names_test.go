@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"slices"
@@ -120,5 +121,48 @@ func TestPodRepliesNameTheirPodAndAlert(t *testing.T) {
 	}
 	if got := slices.Sorted(slices.Values(inc.Targets)); !slices.Equal(got, wantNames) {
 		t.Fatalf("the resolved parent lists %q, want %q", got, wantNames)
+	}
+}
+
+// kubeLikeResolver answers as the Kubernetes resolver does for a pod that
+// opted out (a target with Skip) and for a denied namespace (an error).
+type kubeLikeResolver struct{}
+
+func (kubeLikeResolver) Resolve(_ context.Context, l map[string]string) ([]capture.Target, error) {
+	if l["namespace"] == "denied" {
+		return nil, capture.NotAllowed("namespace %s is denied by capture.namespaces", l["namespace"])
+	}
+	return []capture.Target{{Namespace: l["namespace"], Pod: l["pod"], Address: "10.0.0.9:6060", Skip: "opted out (annotation alertprof.io/enabled=false)"}}, nil
+}
+
+// TestUncapturedPodsAreNamed: a pod that opted out and one in a denied
+// namespace are named namespace/pod in their report and in the parent,
+// never by the alert's fingerprint.
+func TestUncapturedPodsAreNamed(t *testing.T) {
+	notifier := newRecNotifier()
+	h := startHandler(t, Config{}, Deps{Resolver: kubeLikeResolver{}, Notifier: notifier})
+	opted, denied := alert("firing", ""), alert("firing", "")
+	for a, nsPod := range map[*template.Alert][2]string{&opted: {"shop", "api-0"}, &denied: {"denied", "api-1"}} {
+		delete(a.Labels, "instance")
+		a.Labels["namespace"], a.Labels["pod"] = nsPod[0], nsPod[1]
+		a.Fingerprint = "fp-" + nsPod[1]
+	}
+	if rec := serve(h, newWebhookRequest(payload(t, "g-uncaptured", "firing", opted, denied))); rec.Code != http.StatusAccepted {
+		t.Fatalf("webhook answered %d: %s", rec.Code, rec.Body)
+	}
+	want := []string{"denied/api-1", "shop/api-0"}
+	if ev := notifier.next(t); ev.Kind != report.Opened || !slices.Equal(slices.Sorted(slices.Values(ev.Incident.Targets)), want) {
+		t.Fatalf("first event %s lists %q, want opened with %q", ev.Kind, ev.Incident.Targets, want)
+	}
+	var got []string
+	for range 2 {
+		ev := notifier.next(t)
+		if ev.Kind != report.Captured || ev.Pod == nil || ev.Pod.Problem == "" {
+			t.Fatalf("got %s event (%+v), want a report of a pod not captured", ev.Kind, ev.Pod)
+		}
+		got = append(got, ev.Pod.PodName())
+	}
+	if slices.Sort(got); !slices.Equal(got, want) {
+		t.Fatalf("reports named %q, want %q", got, want)
 	}
 }
