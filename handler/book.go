@@ -82,11 +82,10 @@ func (b *book) accept(msg *webhook.Message, now time.Time, keyOf func(template.A
 	e := b.entries[b.groups[msg.GroupKey]]
 	switch {
 	case msg.Status == "resolved" && e == nil:
-		j.incident = newIncident(msg, now)
-		j.incident.ID, j.incident.Status, j.incident.ResolvedAt = "", "resolved", now
+		j.incident = resolvedBy(newIncident(msg, now), msg, now)
+		j.incident.ID = ""
 	case msg.Status == "resolved":
-		j.incident = e.rec.Incident
-		j.incident.Status, j.incident.ResolvedAt = "resolved", now
+		j.incident = resolvedBy(e.rec.Incident, msg, now)
 	case e == nil:
 		j.incident, j.opened = newIncident(msg, now), true
 		j.alerts = msg.Alerts.Firing()
@@ -176,13 +175,20 @@ func (b *book) lockedID(id string) string {
 func (b *book) lockedEntry(id string) *entry { return b.entries[b.lockedID(id)] }
 
 // open is called once a job knows its targets: the first pod's Slack
-// channel becomes the incident's.
-func (b *book) open(inc report.Incident) {
+// channel becomes the incident's, and the names of the job's pods join
+// the incident's pod list, which it returns.
+func (b *book) open(inc report.Incident, pods []string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if e := b.lockedEntry(inc.ID); e != nil && e.rec.Incident.Channel == "" {
+	e := b.lockedEntry(inc.ID)
+	if e == nil {
+		return addNames(inc.Targets, pods)
+	}
+	if e.rec.Incident.Channel == "" {
 		e.rec.Incident.Channel = inc.Channel
 	}
+	e.rec.Incident.Targets = addNames(e.rec.Incident.Targets, pods)
+	return e.rec.Incident.Targets
 }
 
 // incident returns the incident id as the book holds it, thread included,

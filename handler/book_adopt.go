@@ -73,9 +73,7 @@ func (b *book) adopt(ctx context.Context, j job, load func() *stored) (job, bool
 		e := b.lockedTakeOver(st)
 		b.lockedRestoreClaims(st)
 		e.jobs, e.closed, e.resolve = 1, true, true
-		inc := e.rec.Incident
-		inc.Status, inc.ResolvedAt = "resolved", j.incident.ResolvedAt
-		j.incident, j.opened = inc, false
+		j.incident, j.opened = resolvedAs(e.rec.Incident, j.incident), false
 		return j, true
 	}
 	e := b.lockedEntry(j.incident.ID)
@@ -143,7 +141,7 @@ func (b *book) lockedBind(j job) job {
 	}
 	inc := e.rec.Incident
 	if j.resolved() {
-		inc.Status, inc.ResolvedAt = "resolved", j.incident.ResolvedAt
+		inc = resolvedAs(inc, j.incident)
 	}
 	j.incident, j.opened = inc, false
 	return j

@@ -73,7 +73,8 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 	release, err := h.limiter.acquire(ctx, log)
 	if err != nil {
 		h.book.forget(claimKey(it.target.Key(), capture.KindOf(it.alert.Labels)), f.job.incident.ID)
-		return report.PodReport{Target: it.target.Key(), Address: it.target.Address, AlertName: alertName(it.alert),
+		return report.PodReport{Target: it.target.Key(), Address: it.target.Address, Name: podName(it.target),
+			AlertName: alertName(it.alert), Annotations: podAnnotations(it.alert),
 			CapturedAt: h.deps.Now(), Problem: err.Error(), Owner: it.target.Owner}
 	}
 	defer release()
@@ -85,6 +86,6 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 
 // skipReport is the one-line report of a target that is not captured.
 func (h *Handler) skipReport(a template.Alert, t capture.Target) report.PodReport {
-	return report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a),
-		CapturedAt: h.deps.Now(), Problem: t.Skip, Restart: t.Restart, Owner: t.Owner}
+	return report.PodReport{Target: t.Key(), Address: t.Address, Name: podName(t), AlertName: alertName(a),
+		Annotations: podAnnotations(a), CapturedAt: h.deps.Now(), Problem: t.Skip, Restart: t.Restart, Owner: t.Owner}
 }

@@ -18,11 +18,7 @@ func newIncident(msg *webhook.Message, now time.Time) report.Incident {
 		labels = msg.Alerts[0].Labels
 	}
 	starts, generator := now, ""
-	var targets []string
 	for _, a := range msg.Alerts {
-		if t := cmpOr(a.Labels["pod"], a.Labels["instance"]); t != "" && len(targets) < maxIncidentTargets && !slices.Contains(targets, t) {
-			targets = append(targets, t)
-		}
 		if generator == "" {
 			generator = a.GeneratorURL
 		}
@@ -40,10 +36,47 @@ func newIncident(msg *webhook.Message, now time.Time) report.Incident {
 		Annotations:  copyKV(msg.CommonAnnotations),
 		ExternalURL:  msg.ExternalURL,
 		GeneratorURL: generator,
-		Targets:      targets,
 		StartsAt:     starts,
 		OpenedAt:     now,
 	}
+}
+
+// resolvedBy is inc resolved by the notification msg, received at now:
+// EndsAt is the latest endsAt of its resolved alerts, and StartsAt goes
+// back to the earliest startsAt among them, so that the duration shown is
+// how long the alerts fired, not how far apart the notifications came.
+func resolvedBy(inc report.Incident, msg *webhook.Message, now time.Time) report.Incident {
+	inc.Status, inc.ResolvedAt = "resolved", now
+	for _, a := range msg.Alerts.Resolved() {
+		if a.EndsAt.After(inc.EndsAt) {
+			inc.EndsAt = a.EndsAt
+		}
+		if !a.StartsAt.IsZero() && a.StartsAt.Before(inc.StartsAt) {
+			inc.StartsAt = a.StartsAt
+		}
+	}
+	return inc
+}
+
+// resolvedAs is the stored incident inc resolved as by says (see
+// resolvedBy).
+func resolvedAs(inc, by report.Incident) report.Incident {
+	inc.Status, inc.ResolvedAt, inc.EndsAt = "resolved", by.ResolvedAt, by.EndsAt
+	if !by.StartsAt.IsZero() && by.StartsAt.Before(inc.StartsAt) {
+		inc.StartsAt = by.StartsAt
+	}
+	return inc
+}
+
+// addNames adds the names not in list yet, keeping at most
+// maxIncidentTargets.
+func addNames(list, names []string) []string {
+	for _, n := range names {
+		if len(list) < maxIncidentTargets && !slices.Contains(list, n) {
+			list = append(list, n)
+		}
+	}
+	return list
 }
 
 // newIncidentID names an incident, an alert's or a capture on demand's
@@ -59,13 +92,6 @@ func newIncidentID(now time.Time) string {
 
 // maxIncidentTargets bounds the targets an incident lists.
 const maxIncidentTargets = 20
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 func copyKV(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))

@@ -20,8 +20,8 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 	if j.plan != nil {
 		plan = j.plan
 	}
-	pr := report.PodReport{Target: t.Key(), Address: t.Address, AlertName: alertName(a), Kind: kind,
-		CapturedAt: h.deps.Now(), Restart: t.Restart, MemoryBounds: t.Memory, Owner: t.Owner}
+	pr := report.PodReport{Target: t.Key(), Address: t.Address, Name: podName(t), AlertName: alertName(a),
+		Annotations: podAnnotations(a), Kind: kind, CapturedAt: h.deps.Now(), Restart: t.Restart, MemoryBounds: t.Memory, Owner: t.Owner}
 	var arts []report.Artifact
 	for _, res := range h.deps.Capturer.Capture(ctx, t, plan) {
 		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))

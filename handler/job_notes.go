@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/alertmanager/template"
-
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -25,13 +23,17 @@ func (h *Handler) reportNote(ctx context.Context, log *slog.Logger, j job, n not
 			return
 		}
 		log.Warn("alert has no usable target", "fingerprint", n.alert.Fingerprint, "error", n.err)
-		pr = report.PodReport{Target: describeAlert(n.alert), AlertName: alertName(n.alert), CapturedAt: h.deps.Now(), Problem: n.err.Error()}
+		pr = report.PodReport{Target: alertPodName(n.alert), AlertName: alertName(n.alert), Annotations: podAnnotations(n.alert),
+			CapturedAt: h.deps.Now(), Problem: n.err.Error()}
 	case n.cooled != "":
 		h.metrics.skipped.WithLabelValues("cooldown").Inc()
 		target, kind := splitClaimKey(n.cooled)
 		log.Info("target captured recently for another incident; not capturing it again", "target", target, "kind", kind)
 		pr = h.skipReport(n.alert, n.target)
 		pr.Target, pr.Kind = target, kind
+		if n.target.Pod == "" { // decided on arrival, from the alert's labels
+			pr.Name = alertPodName(n.alert)
+		}
 		pr.Problem = h.cooldownProblem(n.cooled, h.deps.Now())
 	case n.holder != "":
 		h.metrics.skipped.WithLabelValues("in_flight").Inc()
@@ -90,14 +92,4 @@ func cooldownNoteKey(incident, key string) string { return "cooldown/" + inciden
 func splitClaimKey(key string) (target, kind string) {
 	i := strings.LastIndex(key, "|")
 	return key[:i], key[i+1:]
-}
-
-func describeAlert(a template.Alert) string {
-	if inst := a.Labels["instance"]; inst != "" {
-		return "instance " + inst
-	}
-	if a.Fingerprint != "" {
-		return "alert " + a.Fingerprint
-	}
-	return "alert " + alertName(a)
 }

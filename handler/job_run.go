@@ -45,7 +45,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 	}
 	// The parent goes out once the pods are known, so that a pod's
 	// alertprof.io/slack-channel annotation can choose where it goes.
-	h.book.open(j.incident)
+	j.incident.Targets = h.book.open(j.incident, jobPodNames(todo, j.notes, notes))
 	if j.opened {
 		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: j.incident})
 	}

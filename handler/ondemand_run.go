@@ -94,7 +94,7 @@ func onDemandIncident(id string, req CaptureRequest, labels map[string]string, t
 	channel := ""
 	for _, t := range targets {
 		if len(names) < maxIncidentTargets {
-			names = append(names, t.Key())
+			names = append(names, podName(t))
 		}
 		if channel == "" {
 			channel = t.SlackChannel

@@ -38,9 +38,9 @@ func (c *Console) print(ev Event) error {
 		return err
 	case Resolved:
 		c.log.Info("incident resolved", "incident", inc.ID, "alertname", inc.AlertName,
-			"duration", inc.ResolvedAt.Sub(inc.OpenedAt).Round(1e9).String())
+			"duration", inc.FiredFor().Round(1e9).String())
 		_, err := fmt.Fprintf(c.w, "\n=== incident %s: %s resolved after %s ===\n",
-			inc.ID, inc.AlertName, inc.ResolvedAt.Sub(inc.OpenedAt).Round(1e9))
+			inc.ID, inc.AlertName, inc.FiredFor().Round(1e9))
 		return err
 	case Captured:
 		if ev.Pod == nil {

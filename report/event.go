@@ -21,20 +21,37 @@ type Incident struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	ExternalURL string            `json:"external_url,omitempty"`
-	// Targets names what the alerts point at (their pod, else instance
-	// labels), at most maxIncidentTargets of them.
+	// Targets names the incident's pods as its pod reports do (see
+	// PodReport.Name), at most maxIncidentTargets of them.
 	Targets []string `json:"targets,omitempty"`
 	// GeneratorURL links to the rule that fired (the first alert's).
 	GeneratorURL string    `json:"generator_url,omitempty"`
 	StartsAt     time.Time `json:"starts_at"`
 	OpenedAt     time.Time `json:"opened_at"`
 	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
+	// EndsAt is the latest endsAt of the group's alerts in the notification
+	// that resolved it; zero while firing or when Alertmanager sent none.
+	EndsAt time.Time `json:"ends_at,omitzero"`
 	// Channel is the Slack channel the incident's pods ask for in their
 	// alertprof.io/slack-channel annotation; it wins over the routes.
 	Channel string `json:"channel,omitempty"`
 	// Thread is where the incident's messages go, once a notifier has
 	// opened one (the Slack parent message).
 	Thread Thread `json:"thread,omitzero"`
+}
+
+// FiredFor is how long a resolved incident's alerts fired: from the
+// earliest startsAt to the latest endsAt of the group's alerts, as
+// Alertmanager dated them, or, when it sent no end, between the
+// notifications that opened and resolved it. It is zero while firing.
+func (inc Incident) FiredFor() time.Duration {
+	switch {
+	case inc.ResolvedAt.IsZero():
+		return 0
+	case !inc.EndsAt.IsZero() && !inc.StartsAt.IsZero() && !inc.EndsAt.Before(inc.StartsAt):
+		return inc.EndsAt.Sub(inc.StartsAt)
+	}
+	return inc.ResolvedAt.Sub(inc.OpenedAt)
 }
 
 // Thread identifies a notifier's thread for an incident: for Slack, the
@@ -81,9 +98,17 @@ type ProfileReport struct {
 // PodReport is the evidence for one captured pod, or, when Problem is set,
 // the reason nothing could be captured for an alert.
 type PodReport struct {
-	Target    string `json:"target"`
-	Address   string `json:"address,omitempty"`
+	Target  string `json:"target"`
+	Address string `json:"address,omitempty"`
+	// Name is how people know the pod, the same in every message of the
+	// incident: namespace/pod, or host:port for a static target. Empty
+	// means Target.
+	Name      string `json:"name,omitempty"`
 	AlertName string `json:"alertname"`
+	// Annotations are the summary, description and runbook_url of the
+	// alert the pod was captured for (those it has), in the rule's own
+	// words.
+	Annotations map[string]string `json:"annotations,omitempty"`
 	// Kind is the alert's kind (memory, latency, restart, default), which
 	// chose the profiles.
 	Kind string `json:"kind,omitempty"`
@@ -105,6 +130,14 @@ type PodReport struct {
 	// Memory sets the runtime's memory statistics against MemoryBounds;
 	// nil when no memstats were captured.
 	Memory *memory.Reconciliation `json:"memory,omitempty"`
+}
+
+// PodName is the name people know the pod by: Name, else Target.
+func (p PodReport) PodName() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Target
 }
 
 // EventKind says what happened to an incident.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,9 @@ import (
 // is killed and restarted in between. The Slack side must see exactly one
 // thread: one parent, three pod replies and one resolved reply in it, one
 // update of the parent, and nothing from the alert able to ping anyone.
+// Each pod has one name in the parent and its reply, its reply gives its
+// own alert's words, the header shows the alert's name as written, and
+// the resolved reply says how long the alerts fired by their own times.
 func TestSlackThreadThroughRealAlertmanager(t *testing.T) {
 	work := t.TempDir()
 	const token, slackToken = "e2e-slack-webhook-token", "xoxb-e2e-slack-token"
@@ -57,14 +61,16 @@ log:
 	amAddr := startAlertmanager(t, work, "[alertname]", "3s", apAddr, token)
 
 	const evil = "<!channel> <!here> <@U0BOSS> <https://evil.example|click here>"
-	startsAt := time.Now().Add(-time.Minute)
+	const alertname = "PodHeapGrowing <!channel> a<b"
+	startsAt := time.Now().Add(-time.Minute).Truncate(time.Second)
 	fire := func(endsAt time.Time) {
 		var alerts []amAlert
 		for i, addr := range targets {
 			alerts = append(alerts, amAlert{
-				Labels:      map[string]string{"alertname": "PodHeapGrowing", "severity": "critical", "instance": addr, "pod": fmt.Sprintf("api-%d", i), "note": evil, "alertprof_kind": "default"},
-				Annotations: map[string]string{"summary": "heap grows " + evil, "description": evil},
-				StartsAt:    startsAt, EndsAt: endsAt,
+				Labels: map[string]string{"alertname": alertname, "severity": "critical", "instance": addr, "pod": fmt.Sprintf("api-%d", i), "note": evil, "alertprof_kind": "default"},
+				Annotations: map[string]string{"summary": fmt.Sprintf("heap of api-%d grows %s", i, evil), "description": evil,
+					"runbook_url": fmt.Sprintf("https://runbooks.example/heap?pod=api-%d&x=1", i)},
+				StartsAt: startsAt, EndsAt: endsAt,
 			})
 		}
 		postAlerts(t, amAddr, alerts)
@@ -101,7 +107,8 @@ log:
 		return strings.Contains(serve.output(), "continuing an incident from the store")
 	})
 
-	fire(time.Now().Add(-time.Second))
+	endsAt := time.Now().Add(-time.Second).Truncate(time.Second)
+	fire(endsAt)
 	waitUntil(t, 60*time.Second, "the resolved reply", func() bool { _, _, res := replies(); return len(res) >= 1 })
 	waitUntil(t, 10*time.Second, "the parent's update", func() bool { return len(slack.Calls("chat.update")) >= 1 })
 	time.Sleep(3 * time.Second) // anything late would show up now
@@ -122,35 +129,113 @@ log:
 			t.Fatalf("a reply went to %s/%s, want the parent's thread C0INCIDENTS/%s", c.Channel(), c.ThreadTS(), parentTS)
 		}
 	}
-	seen := map[string]bool{}
-	for _, c := range pods {
-		for _, addr := range targets {
-			if strings.Contains(allText(t, c), "127.0.0.1-"+portOf(addr)) {
-				seen[addr] = true
-			}
-		}
-	}
-	if len(seen) != 3 {
-		t.Fatalf("pod replies cover %d of the 3 pods", len(seen))
-	}
 	updates := slack.Calls("chat.update")
 	if len(updates) != 1 || updates[0].TS() != parentTS || !strings.Contains(allText(t, updates[0]), "RESOLVED") {
 		t.Fatalf("want one update of the parent to RESOLVED, got %d", len(updates))
 	}
-	for _, c := range slack.Calls("") {
-		text := allText(t, c)
-		for _, bad := range []string{"<!channel", "<!here", "<@", "<https://evil"} {
-			if strings.Contains(text, bad) {
-				t.Fatalf("%s carries %q from the alert:\n%s", c.Method, bad, text)
+	// One name per pod: its address, in the parent (as posted and as
+	// updated after the restart) and as its reply's title, and the reply
+	// gives its own alert's summary and runbook.
+	seen := map[string]bool{}
+	for i, addr := range targets {
+		for _, parent := range []slackrec.Call{parents[0], updates[0]} {
+			if p, _ := slackTexts(t, parent); !strings.Contains(p, addr) {
+				t.Fatalf("the parent (%s) does not list %s:\n%s", parent.Method, addr, p)
+			}
+		}
+		for _, c := range pods {
+			p, _ := slackTexts(t, c)
+			if !strings.Contains(p, "*"+addr+"*") {
+				continue
+			}
+			seen[addr] = true
+			for _, want := range []string{
+				fmt.Sprintf("*heap of api-%d grows &lt;!channel&gt;", i),
+				fmt.Sprintf("<https://runbooks.example/heap?pod=api-%d&amp;x=1|Runbook>", i),
+			} {
+				if !strings.Contains(p, want) {
+					t.Fatalf("the reply for %s lacks %q:\n%s", addr, want, p)
+				}
 			}
 		}
 	}
-	if !strings.Contains(allText(t, parents[0]), "&lt;!channel&gt;") {
-		t.Fatal("the alert's text was dropped instead of escaped")
+	if len(seen) != 3 {
+		t.Fatalf("pod replies titled by their address cover %d of the 3 pods", len(seen))
+	}
+	// How long the alerts fired, by Alertmanager's startsAt and endsAt,
+	// not by when alertprof received the notifications.
+	want := fmt.Sprintf("Resolved after %s.", endsAt.Sub(startsAt))
+	if p, _ := slackTexts(t, resolved[0]); !strings.Contains(p, want) {
+		t.Fatalf("the resolved reply does not say %q:\n%s", want, p)
+	}
+	// Slack parses the fallback text and mrkdwn for mentions and links,
+	// never plain_text: nothing from the alert may form markup in the
+	// former, and the latter shows the alert's name as written.
+	for _, c := range slack.Calls("") {
+		parsed, plain := slackTexts(t, c)
+		left := ourDates.ReplaceAllString(parsed, "")
+		for _, bad := range []string{"<!", "<@", "<https://evil"} {
+			if strings.Contains(left, bad) {
+				t.Fatalf("%s carries %q from the alert in mrkdwn or its fallback text:\n%s", c.Method, bad, parsed)
+			}
+		}
+		if strings.Contains(plain, "&lt;") || strings.Contains(plain, "&amp;") {
+			t.Fatalf("%s shows HTML entities in plain text:\n%s", c.Method, plain)
+		}
+	}
+	for _, c := range []slackrec.Call{parents[0], updates[0]} {
+		parsed, plain := slackTexts(t, c)
+		if !strings.Contains(plain, ": "+alertname) {
+			t.Fatalf("the parent's header (%s) does not show %q as written:\n%s", c.Method, alertname, plain)
+		}
+		if !strings.Contains(c.Text(), "PodHeapGrowing &lt;!channel&gt; a&lt;b") || !strings.Contains(parsed, "&lt;!channel&gt;") {
+			t.Fatalf("the alert's text was dropped instead of escaped:\n%s", parsed)
+		}
 	}
 	if strings.Contains(serve.output(), slackToken) {
 		t.Fatal("the Slack token appears in alertprof's output")
 	}
+}
+
+// ourDates is the one markup with "<!" alertprof writes itself.
+var ourDates = regexp.MustCompile(`<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>`)
+
+// slackTexts splits a Slack call's texts into those Slack parses for
+// mentions and links (the fallback text and every mrkdwn text object) and
+// its plain_text objects, which Slack shows as written.
+func slackTexts(t *testing.T, c slackrec.Call) (parsed, plain string) {
+	t.Helper()
+	var v any
+	if b := c.Blocks(); b != "" {
+		if err := json.Unmarshal([]byte(b), &v); err != nil {
+			t.Fatalf("blocks are not JSON: %v", err)
+		}
+	}
+	p, pl := []string{c.Text()}, []string(nil)
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			if s, ok := x["text"].(string); ok {
+				if x["type"] == "plain_text" {
+					pl = append(pl, s)
+				} else {
+					p = append(p, s) // mrkdwn, or anything Slack might parse
+				}
+			}
+			for k, e := range x {
+				if _, isText := e.(string); k != "text" || !isText {
+					walk(e)
+				}
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(p, "\n"), strings.Join(pl, "\n")
 }
 
 // allText is a Slack call's fallback text plus every text in its blocks,

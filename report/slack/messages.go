@@ -25,8 +25,10 @@ func parentMessage(inc report.Incident, mentionID string) ([]slackgo.Block, stri
 	if name == "" {
 		name = "alert"
 	}
+	// plain_text is never parsed for mentions or links, and shows entities
+	// as written: the name goes in as it is.
 	header := slackgo.NewHeaderBlock(slackgo.NewTextBlockObject(slackgo.PlainTextType,
-		clip(fmt.Sprintf("%s %s: %s", icon, state, escapeMrkdwn(name)), maxHeaderLen), true, false))
+		clip(fmt.Sprintf("%s %s: %s", icon, state, name), maxHeaderLen), true, false))
 
 	fields := []*slackgo.TextBlockObject{
 		mrkdwn("*Severity*\n" + orDash(escapeMrkdwn(inc.Severity))),
@@ -38,7 +40,7 @@ func parentMessage(inc report.Incident, mentionID string) ([]slackgo.Block, stri
 		fields = append(fields, mrkdwn(clip("*Pods*\n"+escapeMrkdwn(strings.Join(inc.Targets, ", ")), 2000)))
 	}
 	if inc.Status == "resolved" && !inc.ResolvedAt.IsZero() {
-		fields = append(fields, mrkdwn("*Duration*\n"+inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second).String()))
+		fields = append(fields, mrkdwn("*Fired for*\n"+inc.FiredFor().Round(time.Second).String()))
 	}
 	blocks := []slackgo.Block{header, slackgo.NewSectionBlock(nil, fields, nil)}
 
@@ -70,6 +72,11 @@ func alertButtons(inc report.Incident) []slackgo.BlockElement {
 	var out []slackgo.BlockElement
 	if u, ok := webURL(inc.GeneratorURL); ok {
 		b := slackgo.NewButtonBlockElement("source", "source", slackgo.NewTextBlockObject(slackgo.PlainTextType, "Source", false, false))
+		b.URL = u
+		out = append(out, b)
+	}
+	if u, ok := webURL(inc.Annotations["runbook_url"]); ok {
+		b := slackgo.NewButtonBlockElement("runbook", "runbook", slackgo.NewTextBlockObject(slackgo.PlainTextType, "Runbook", false, false))
 		b.URL = u
 		out = append(out, b)
 	}
@@ -117,21 +124,22 @@ type slackMessage struct {
 // podMessage is the reply for one pod: what was captured, each profile's
 // top table, and links to the raw artifacts.
 func podMessage(pr report.PodReport, mentionID string) slackMessage {
-	title := "*" + escapeMrkdwn(pr.Target) + "*"
+	name := pr.PodName()
+	title := "*" + escapeMrkdwn(name) + "*"
 	if m := mention(mentionID); m != "" {
 		title += "  " + m
 	}
 	if pr.Problem != "" {
-		text := ":warning: No capture for " + title + ": " + escapeMrkdwn(pr.Problem)
-		return slackMessage{blocks: []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(clip(text, maxTextLen)), nil, nil)}, text: "No capture for " + escapeMrkdwn(pr.Target)}
+		text := ":warning: No capture for " + title + ": " + escapeMrkdwn(pr.Problem) + alertWords(pr.Annotations)
+		return slackMessage{blocks: []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(clip(text, maxTextLen)), nil, nil)}, text: "No capture for " + escapeMrkdwn(name)}
 	}
 	var msg slackMessage
-	msg.text = "Evidence for " + escapeMrkdwn(pr.Target)
+	msg.text = "Evidence for " + escapeMrkdwn(name)
 	head := title + "  ·  alert " + escapeMrkdwn(pr.AlertName)
 	if pr.Kind != "" {
 		head += " (" + escapeMrkdwn(pr.Kind) + ")"
 	}
-	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(head), nil, nil))
+	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(head+alertWords(pr.Annotations), maxTextLen)), nil, nil))
 	room := maxBlocks - 4 // the title, failures, links and the note on cuts
 	var memBlock slackgo.Block
 	if pr.Memory != nil {
@@ -188,9 +196,31 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 	return msg
 }
 
+// alertWords are the lines a pod's reply gives its alert's annotations:
+// the summary in bold, the description, and a link to the runbook (a
+// link only for an http(s) URL), each escaped, each clipped so that the
+// title before them stays.
+func alertWords(ann map[string]string) string {
+	var b strings.Builder
+	if v := ann["summary"]; v != "" {
+		b.WriteString("\n*" + clip(escapeMrkdwn(v), maxTextLen/6) + "*")
+	}
+	if v := ann["description"]; v != "" {
+		b.WriteString("\n" + clip(escapeMrkdwn(v), maxTextLen/3))
+	}
+	if v := ann["runbook_url"]; v != "" {
+		if _, ok := webURL(v); ok && len(v) <= maxTextLen/3 {
+			b.WriteString("\n:book: " + slackLink(v, "Runbook"))
+		} else { // not a link: shown, never followed
+			b.WriteString("\n:book: Runbook: `" + clip(strings.ReplaceAll(escapeMrkdwn(v), "`", "'"), maxTextLen/6) + "`")
+		}
+	}
+	return b.String()
+}
+
 // resolvedReply closes the thread.
 func resolvedReply(inc report.Incident) ([]slackgo.Block, string) {
-	d := inc.ResolvedAt.Sub(inc.OpenedAt).Round(time.Second)
+	d := inc.FiredFor().Round(time.Second)
 	text := fmt.Sprintf(":white_check_mark: Resolved after %s.", d)
 	return []slackgo.Block{slackgo.NewSectionBlock(mrkdwn(text), nil, nil)}, "Resolved: " + escapeMrkdwn(inc.AlertName)
 }

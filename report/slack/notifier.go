@@ -138,7 +138,7 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 	}
 	msg := podMessage(pr, mentionID)
 	if _, err := s.post(ctx, th.Channel, th.TS, msg.text, msg.blocks); err != nil {
-		return fmt.Errorf("post the report for %s: %w", pr.Target, err)
+		return fmt.Errorf("post the report for %s: %w", pr.PodName(), err)
 	}
 	if !msg.cut.any() {
 		return nil
@@ -156,7 +156,7 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 			Content:         b.String(),
 			FileSize:        b.Len(),
 			Filename:        "alertprof-" + sanitizeFileName(pr.Target) + ".txt",
-			Title:           "Full report: " + pr.Target,
+			Title:           "Full report: " + pr.PodName(),
 			Channel:         th.Channel,
 			ThreadTimestamp: th.TS,
 			SnippetType:     "text",
