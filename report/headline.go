@@ -7,18 +7,32 @@ import (
 // Headline is the pod's one sentence, the one rule every renderer shows:
 //
 //  1. the memory verdict, when it explains an OOM kill;
-//  2. the execution trace's, when the alert is about latency and the
+//  2. the lock holder a mutex (else block) profile names, with the
+//     goroutines waiting for it, when some wait or the alert is about
+//     latency: the cause before its symptom, the waiters;
+//  3. a goroutine leak (one large blocked group holding most goroutines),
+//     unless the heap grew under user code: a leak's memory is the
+//     runtime's goroutines, whose allocator would name nobody;
+//  4. the execution trace's, when the alert is about latency and the
 //     trace explains it by waits on an idle CPU (see
 //     exectrace.Summary.WaitBound);
-//  3. the heap growth between the two snapshots, when the heap grew;
-//  4. the main summary of the first profile, in plan order, that has a
+//  5. the heap growth between the two snapshots, when the heap grew;
+//  6. the main summary of the first profile, in plan order, that has a
 //     headline (a heap that shrank says so here, after the snapshots);
-//  5. the first goroutine dump's largest group;
+//  7. the first goroutine dump's largest group;
 //
 // else "".
 func Headline(pr PodReport) string {
 	if pr.Memory.Explains() {
 		return pr.Memory.Verdict
+	}
+	if c := contention(pr); c != "" {
+		if n, _, _ := lockWaiters(pr); n > 0 || pr.Kind == capture.KindLatency {
+			return c
+		}
+	}
+	if l := leak(pr); l != "" && (runtimeGrowth(pr) || !grew(pr)) {
+		return l
 	}
 	if pr.Kind == capture.KindLatency {
 		for _, p := range pr.Profiles {
@@ -48,4 +62,14 @@ func Headline(pr PodReport) string {
 		}
 	}
 	return ""
+}
+
+// grew reports whether a profile of pr is heap growth.
+func grew(pr PodReport) bool {
+	for _, p := range pr.Profiles {
+		if p.Summary != nil && p.Summary.Grew() {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,164 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/alertprof/alertprof/report/goroutines"
+	"github.com/alertprof/alertprof/report/internal/funcname"
+	"github.com/alertprof/alertprof/report/internal/units"
+	"github.com/alertprof/alertprof/report/pprof"
+)
+
+// Thresholds of the root-cause headlines.
+const (
+	// leakMin is the fewest goroutines in one blocked group that reads as
+	// a leak, and leakShare the share of all goroutines it must hold.
+	leakMin   = 500
+	leakShare = 50.0
+)
+
+// contention names the lock holder when a mutex (or else block) profile
+// shows one: "lock held by X (N% of mutex delay), M goroutines waiting in
+// sync.Mutex.Lock at Y". The holder is the cause; the goroutines queued
+// behind it, which the trace and the goroutine dump show first, are the
+// symptom. It is "" when no profile names a user function as the holder.
+func contention(pr PodReport) string {
+	h, what := holder(pr, pprof.KindMutex)
+	if h == nil {
+		h, what = holder(pr, pprof.KindBlock)
+	}
+	if h == nil {
+		return ""
+	}
+	s := fmt.Sprintf("lock held by %s (%s of %s)", h.Culprit(), units.FormatPercent(h.Pct), what)
+	if n, state, at := lockWaiters(pr); n > 0 {
+		s += fmt.Sprintf(", %d goroutines waiting in %s at %s", n, state, at)
+	}
+	return s
+}
+
+// holder is the headline of the pod's first profile of kind whose cost
+// is blamed on a user function, and the words for its cost.
+func holder(pr PodReport, kind string) (*pprof.Headline, string) {
+	for _, p := range pr.Profiles {
+		for _, s := range append([]*pprof.Summary{p.Summary}, viewPtrs(p.Views)...) {
+			if s == nil || s.Kind != kind || s.Diff || s.Headline == nil || s.Unit == "count" {
+				continue
+			}
+			if funcname.IsUser(s.Headline.Culprit()) {
+				if kind == pprof.KindMutex {
+					return s.Headline, "mutex delay"
+				}
+				return s.Headline, "blocked time"
+			}
+		}
+	}
+	return nil, ""
+}
+
+func viewPtrs(vs []pprof.Summary) []*pprof.Summary {
+	out := make([]*pprof.Summary, len(vs))
+	for i := range vs {
+		out[i] = &vs[i]
+	}
+	return out
+}
+
+// lockFrames are the functions a goroutine waiting for a lock is in.
+var lockFrames = []string{"sync.(*Mutex).Lock", "sync.(*RWMutex).Lock", "sync.(*RWMutex).RLock"}
+
+// lockWaiters counts the goroutines waiting for a lock, from the first
+// goroutine dump, else the trace's sync waits: how many, in what (the
+// dump's state, or the lock function) and the user function of the
+// largest group of them.
+func lockWaiters(pr PodReport) (n int, state, at string) {
+	for _, p := range pr.Profiles {
+		if p.Goroutines == nil {
+			continue
+		}
+		best := 0
+		for _, g := range p.Goroutines.Groups {
+			if lf := lockFrame(g.Stack); lf != "" {
+				n += g.Count
+				if g.Count > best {
+					best, state, at = g.Count, g.State, g.Top
+					if !strings.Contains(state, "Lock") {
+						state = lf
+					}
+				}
+			}
+		}
+		return n, state, at
+	}
+	for _, p := range pr.Profiles {
+		if p.Trace == nil {
+			continue
+		}
+		best := 0
+		for _, s := range p.Trace.Sync {
+			if lf := lockFrame(s.Frames); lf != "" {
+				n += s.Goroutines
+				if s.Goroutines > best {
+					best, state, at = s.Goroutines, lf, s.Caller
+				}
+			}
+		}
+		return n, state, at
+	}
+	return 0, "", ""
+}
+
+// lockFrame is the lock function on stack, or "".
+func lockFrame(stack []string) string {
+	for _, f := range stack {
+		if slices.Contains(lockFrames, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// leak names a goroutine leak: the first goroutine dump holds at least
+// leakMin goroutines in one blocked group that is most of them. It is ""
+// otherwise.
+func leak(pr PodReport) string {
+	for _, p := range pr.Profiles {
+		d := p.Goroutines
+		if d == nil || len(d.Groups) == 0 {
+			continue
+		}
+		g := d.Groups[0]
+		if g.Count < leakMin || units.Percent(int64(g.Count), int64(d.Total)) < leakShare || !blocked(g) {
+			return ""
+		}
+		s := fmt.Sprintf("goroutine leak: %d of %d goroutines blocked in %s at %s", g.Count, d.Total, g.Wait(), g.Top)
+		if g.CreatedBy != "" && g.CreatedBy != g.Top {
+			s += ", created by " + g.CreatedBy
+		}
+		return s
+	}
+	return ""
+}
+
+// blocked reports whether a group's goroutines are parked, not running.
+func blocked(g goroutines.Group) bool {
+	switch g.State {
+	case "running", "runnable", "syscall", "":
+		return false
+	}
+	return true
+}
+
+// runtimeGrowth reports whether the heap grew and the growth is the
+// runtime's own (no user code on its stacks), or goroutines.
+func runtimeGrowth(pr PodReport) bool {
+	for _, p := range pr.Profiles {
+		if p.Summary != nil && p.Summary.Grew() {
+			h := p.Summary.Headline
+			return h.NewGoroutines || !funcname.IsUser(h.Culprit())
+		}
+	}
+	return false
+}
