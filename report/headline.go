@@ -11,8 +11,9 @@ import (
 //     goroutines waiting for it, when some wait or the alert is about
 //     latency: the cause before its symptom, the waiters;
 //  3. a goroutine leak (one large blocked group holding most goroutines),
-//     unless the heap grew under user code: a leak's memory is the
-//     runtime's goroutines, whose allocator would name nobody;
+//     unless the heap grew under user code other than the leak's: a
+//     leak's memory is mostly the runtime's goroutine descriptors, whose
+//     allocator would name nobody;
 //  4. the execution trace's, when the alert is about latency and the
 //     trace explains it by waits on an idle CPU (see
 //     exectrace.Summary.WaitBound);
@@ -31,7 +32,7 @@ func Headline(pr PodReport) string {
 			return c
 		}
 	}
-	if l := leak(pr); l != "" && (runtimeGrowth(pr) || !grew(pr)) {
+	if l := leak(pr); l != "" {
 		return l
 	}
 	if pr.Kind == capture.KindLatency {
@@ -62,14 +63,4 @@ func Headline(pr PodReport) string {
 		}
 	}
 	return ""
-}
-
-// grew reports whether a profile of pr is heap growth.
-func grew(pr PodReport) bool {
-	for _, p := range pr.Profiles {
-		if p.Summary != nil && p.Summary.Grew() {
-			return true
-		}
-	}
-	return false
 }

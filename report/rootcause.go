@@ -120,26 +120,39 @@ func lockFrame(stack []string) string {
 	return ""
 }
 
-// leak names a goroutine leak: the first goroutine dump holds at least
-// leakMin goroutines in one blocked group that is most of them. It is ""
-// otherwise.
-func leak(pr PodReport) string {
+// leakGroup is the first goroutine dump's largest group when it is a
+// leak: at least leakMin goroutines, blocked, most of the dump.
+func leakGroup(pr PodReport) (goroutines.Group, int, bool) {
 	for _, p := range pr.Profiles {
 		d := p.Goroutines
 		if d == nil || len(d.Groups) == 0 {
 			continue
 		}
 		g := d.Groups[0]
-		if g.Count < leakMin || units.Percent(int64(g.Count), int64(d.Total)) < leakShare || !blocked(g) {
-			return ""
-		}
-		s := fmt.Sprintf("goroutine leak: %d of %d goroutines blocked in %s at %s", g.Count, d.Total, g.Wait(), g.Top)
-		if g.CreatedBy != "" && g.CreatedBy != g.Top {
-			s += ", created by " + g.CreatedBy
-		}
-		return s
+		ok := g.Count >= leakMin && units.Percent(int64(g.Count), int64(d.Total)) >= leakShare && blocked(g)
+		return g, d.Total, ok
 	}
-	return ""
+	return goroutines.Group{}, 0, false
+}
+
+// leak names a goroutine leak (see leakGroup) when the heap did not
+// grow, or grew by the leak: under the runtime (goroutine descriptors),
+// or under a function of the leaked goroutines' stacks or their creator
+// (what they hold while blocked). It is "" otherwise.
+func leak(pr PodReport) string {
+	g, total, ok := leakGroup(pr)
+	if !ok {
+		return ""
+	}
+	if h := growth(pr); h != nil && !h.NewGoroutines && funcname.IsUser(h.Culprit()) &&
+		!slices.Contains(g.Stack, h.Culprit()) && h.Culprit() != g.CreatedBy {
+		return ""
+	}
+	s := fmt.Sprintf("goroutine leak: %d of %d goroutines blocked in %s at %s", g.Count, total, g.Wait(), g.Top)
+	if g.CreatedBy != "" && g.CreatedBy != g.Top {
+		s += ", created by " + g.CreatedBy
+	}
+	return s
 }
 
 // blocked reports whether a group's goroutines are parked, not running.
@@ -151,14 +164,12 @@ func blocked(g goroutines.Group) bool {
 	return true
 }
 
-// runtimeGrowth reports whether the heap grew and the growth is the
-// runtime's own (no user code on its stacks), or goroutines.
-func runtimeGrowth(pr PodReport) bool {
+// growth is the headline of the heap's growth, nil when it did not grow.
+func growth(pr PodReport) *pprof.Headline {
 	for _, p := range pr.Profiles {
 		if p.Summary != nil && p.Summary.Grew() {
-			h := p.Summary.Headline
-			return h.NewGoroutines || !funcname.IsUser(h.Culprit())
+			return p.Summary.Headline
 		}
 	}
-	return false
+	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 )
 
 func main() {
@@ -36,6 +37,8 @@ func main() {
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	switch *mode {
 	case "leak":
 		mux.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
@@ -82,20 +85,23 @@ type ledger struct {
 	count int
 }
 
-// rebuild holds the lock across slow work: the culprit.
+// rebuild holds the lock across slow work (hashing, then a 10 ms write
+// standing for I/O): the culprit.
 func (l *ledger) rebuild() {
 	l.mu.Lock()
-	for range 20_000 {
+	for range 1_000 {
 		l.sum = sha256.Sum256(l.sum[:])
 	}
+	time.Sleep(10 * time.Millisecond)
 	l.mu.Unlock()
 }
 
-// handleRequest needs the lock only briefly.
+// handleRequest needs the lock only briefly, once per request.
 func (l *ledger) handleRequest() {
 	l.mu.Lock()
 	l.count++
 	l.mu.Unlock()
+	time.Sleep(100 * time.Microsecond) // the rest of the request
 }
 
 func startConvoy(waiters int) {

@@ -1,0 +1,124 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report/internal/testprog"
+)
+
+// fetcher GETs paths of a test program's address, as a capture would.
+func fetcher(t *testing.T, addr string) func(path string) []byte {
+	return func(path string) []byte {
+		t.Helper()
+		body, err := fetch(addr, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body
+	}
+}
+
+// fetch GETs path of addr, at most 64 MiB of it.
+func fetch(addr, path string) ([]byte, error) {
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", resp.Status, body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return body, nil
+}
+
+// TestHeadlineNamesGoroutineLeak: a memory alert on a process that
+// leaked 5,000 goroutines; its heap growth is their descriptors, which
+// only the runtime allocates, so the headline names the leak (where the
+// goroutines block, who starts them, how many), not runtime.mallocgc.
+func TestHeadlineNamesGoroutineLeak(t *testing.T) {
+	addr, _ := testprog.Run(t, testprog.Build(t, "./testdata/gen/rootcause"), "pprof ", "-mode", "leak")
+	get := fetcher(t, addr)
+	heap := get("/debug/pprof/heap?gc=1")
+	get("/leak?n=5000")
+	heap2 := get("/debug/pprof/heap?gc=1")
+	dump := get("/debug/pprof/goroutine?debug=2")
+	pr := PodReport{Kind: capture.KindMemory, Profiles: []ProfileReport{{Name: "heap"}, {Name: "heap-2"}, {Name: "goroutine"}}}
+	arts := []Artifact{{Name: "heap", Data: heap}, {Name: "heap-2", Data: heap2}, {Name: "goroutine", Data: dump}}
+	if errs := Analyze(context.Background(), &pr, arts, Options{}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := "goroutine leak: 4999 of "
+	tail := " goroutines blocked in chan send at main.fetchWorker, created by main.fetchAll"
+	if !strings.HasPrefix(pr.Headline, want) || !strings.HasSuffix(pr.Headline, tail) {
+		t.Errorf("headline %q, want %q…%q", pr.Headline, want, tail)
+	}
+	t.Log(pr.Headline)
+	for _, p := range pr.Profiles {
+		if s := p.Summary; s != nil && s.Headline != nil && s.Headline.Culprit() == "runtime.mallocgc" {
+			t.Errorf("%s headline %q blames the allocator", p.Name, s.Headline.Text)
+		}
+	}
+}
+
+// TestHeadlineNamesLockHolder: a latency alert on a lock convoy. The
+// trace and the goroutine dump see the waiters in sync.Mutex.Lock; the
+// headline names the holder from the mutex profile first, then the
+// waiters.
+func TestHeadlineNamesLockHolder(t *testing.T) {
+	addr, _ := testprog.Run(t, testprog.Build(t, "./testdata/gen/rootcause"), "pprof ", "-mode", "convoy", "-waiters", "16")
+	get := fetcher(t, addr)
+	paths := map[string]string{"cpu": "/debug/pprof/profile?seconds=1", "mutex": "/debug/pprof/mutex?seconds=1", "trace": "/debug/pprof/trace?seconds=1"}
+	data := make(map[string][]byte)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, path := range paths {
+		wg.Go(func() {
+			b, err := fetch(addr, path)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			data[name] = b
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	data["goroutine"] = get("/debug/pprof/goroutine?debug=2")
+	pr := PodReport{Kind: capture.KindLatency}
+	var arts []Artifact
+	for _, name := range []string{"cpu", "goroutine", "mutex", "trace"} {
+		pr.Profiles = append(pr.Profiles, ProfileReport{Name: name})
+		arts = append(arts, Artifact{Name: name, Data: data[name]})
+	}
+	if errs := Analyze(context.Background(), &pr, arts, Options{}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	t.Log(pr.Headline)
+	// The 16 request goroutines, and the holder's own between rounds.
+	var waiting int
+	lead := "lock held by main.(*ledger).rebuild ("
+	if _, err := fmt.Sscanf(after(pr.Headline, "% of mutex delay), "), "%d goroutines waiting", &waiting); !strings.HasPrefix(pr.Headline, lead) || err != nil ||
+		waiting < 1 || waiting > 17 || !strings.HasSuffix(pr.Headline, " goroutines waiting in sync.Mutex.Lock at main.(*ledger).handleRequest") {
+		t.Errorf("headline %q, want %q…, 1 to 17 goroutines waiting in sync.Mutex.Lock at main.(*ledger).handleRequest", pr.Headline, lead)
+	}
+}
+
+// after is what follows sep in s, or "".
+func after(s, sep string) string {
+	_, rest, _ := strings.Cut(s, sep)
+	return rest
+}
