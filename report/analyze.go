@@ -123,6 +123,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 		}
 	}
 	addMemory(pr)
+	addRateNotes(pr)
 	pr.Headline = Headline(*pr)
 	return errs
 }

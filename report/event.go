@@ -72,6 +72,10 @@ type ProfileReport struct {
 	Pending bool `json:"pending,omitempty"`
 	// Error says in words why the profile is missing; empty on success.
 	Error string `json:"error,omitempty"`
+	// Note says what an analysis that looks empty means and what to do,
+	// e.g. that a block or mutex profile's rate is off and how to turn
+	// it on.
+	Note string `json:"note,omitempty"`
 
 	// UILink opens the profile in pprof's web UI (flame graph, top,
 	// peek); empty for text artifacts or when the UI is off.

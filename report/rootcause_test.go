@@ -122,3 +122,42 @@ func after(s, sep string) string {
 	_, rest, _ := strings.Cut(s, sep)
 	return rest
 }
+
+// TestEmptyContentionProfilesSayTheRateIsOff: the block and mutex
+// profiles of a process that never turned them on are empty; their
+// sections say how to turn them on, and neither leads the headline.
+func TestEmptyContentionProfilesSayTheRateIsOff(t *testing.T) {
+	addr, _ := testprog.Run(t, testprog.Build(t, "./testdata/gen/rootcause"), "pprof ", "-mode", "leak")
+	get := fetcher(t, addr)
+	pr := PodReport{Kind: capture.KindLatency}
+	var arts []Artifact
+	for _, name := range []string{"block", "mutex", "goroutine"} {
+		path := "/debug/pprof/" + name
+		if name == "goroutine" {
+			path += "?debug=2"
+		}
+		pr.Profiles = append(pr.Profiles, ProfileReport{Name: name})
+		arts = append(arts, Artifact{Name: name, Data: get(path)})
+	}
+	if errs := Analyze(context.Background(), &pr, arts, Options{}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if want := pr.Profiles[2].Goroutines.Headline(); pr.Headline != want {
+		t.Errorf("headline %q, want the goroutine dump's %q", pr.Headline, want)
+	}
+	calls := []string{"runtime.SetBlockProfileRate(", "runtime.SetMutexProfileFraction("}
+	for i, call := range calls {
+		p := pr.Profiles[i]
+		if p.Summary == nil || p.Summary.Total != 0 {
+			t.Fatalf("%s: summary %+v, want an empty one", p.Name, p.Summary)
+		}
+		var b strings.Builder
+		if err := WriteProfile(&b, p, 5); err != nil {
+			t.Fatal(err)
+		}
+		t.Log(b.String())
+		if !strings.Contains(b.String(), call) || strings.Contains(p.Note, calls[1-i]) {
+			t.Errorf("%s section does not say to call %s only:\n%s", p.Name, call, b.String())
+		}
+	}
+}
