@@ -110,11 +110,12 @@ func lockWaiters(pr PodReport) (n int, state, at string) {
 	return 0, "", ""
 }
 
-// lockFrame is the lock function on stack, or "".
+// lockFrame is the lock function on stack, or "", named as the runtime
+// names the wait ("sync.Mutex.Lock").
 func lockFrame(stack []string) string {
 	for _, f := range stack {
 		if slices.Contains(lockFrames, f) {
-			return f
+			return strings.NewReplacer("(*", "", ")", "").Replace(f)
 		}
 	}
 	return ""
