@@ -63,6 +63,9 @@ type ProfileReport struct {
 	Views []pprof.Summary `json:"views,omitempty"`
 	// Goroutines groups a goroutine dump (goroutine?debug=2).
 	Goroutines *goroutines.Dump `json:"goroutines,omitempty"`
+	// GoroutineGrowth is the dump's growth since an earlier dump of the
+	// same process (alertprof analyze --base); nil otherwise.
+	GoroutineGrowth *goroutines.Growth `json:"goroutine_growth,omitempty"`
 	// MemStats is the runtime's memory statistics (heap?debug=1).
 	MemStats *memory.Stats `json:"memstats,omitempty"`
 	// Trace summarizes an execution trace (/debug/pprof/trace).

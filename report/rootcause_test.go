@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/format"
+	"github.com/alertprof/alertprof/report/goroutines"
 	"github.com/alertprof/alertprof/report/internal/testprog"
 )
 
@@ -159,5 +161,42 @@ func TestEmptyContentionProfilesSayTheRateIsOff(t *testing.T) {
 		if !strings.Contains(b.String(), call) || strings.Contains(p.Note, calls[1-i]) {
 			t.Errorf("%s section does not say to call %s only:\n%s", p.Name, call, b.String())
 		}
+	}
+}
+
+// TestGoroutineGrowthSinceBase: two dumps of one process, before and
+// after it leaked 800 goroutines; with the first as base, the second's
+// growth names the leaked group and leads the headline.
+func TestGoroutineGrowthSinceBase(t *testing.T) {
+	addr, _ := testprog.Run(t, testprog.Build(t, "./testdata/gen/rootcause"), "pprof ", "-mode", "leak")
+	get := fetcher(t, addr)
+	before := get("/debug/pprof/goroutine?debug=2")
+	get("/leak?n=800")
+	after := get("/debug/pprof/goroutine?debug=2")
+	pr := PodReport{Profiles: []ProfileReport{{Name: "goroutine"}}}
+	r, err := format.TextReaderMax(before, format.TextLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := goroutines.Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := Analyze(context.Background(), &pr, []Artifact{{Name: "goroutine", Data: after}}, Options{BaseGoroutines: dump}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	gr := pr.Profiles[0].GoroutineGrowth
+	if gr == nil || gr.After-gr.Before < 799 || len(gr.Changes) == 0 || gr.Changes[0].Delta != 799 || gr.Changes[0].Before != 0 {
+		t.Fatalf("growth %+v, want 799 new goroutines in its first change", gr)
+	}
+	if want := ", +799 in [chan send] at main.fetchWorker, created by main.fetchAll"; !strings.HasPrefix(pr.Headline, "goroutines grew +") || !strings.HasSuffix(pr.Headline, want) {
+		t.Errorf("headline %q, want goroutines grew …%q", pr.Headline, want)
+	}
+	var b strings.Builder
+	if err := WriteProfile(&b, pr.Profiles[0], 5); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "goroutine growth (-base)") {
+		t.Errorf("section lacks the growth:\n%s", b.String())
 	}
 }
