@@ -9,7 +9,7 @@ import (
 //  1. the memory verdict, when it explains an OOM kill;
 //  2. the growth of the goroutines since a base dump, when one was
 //     given (alertprof analyze --base);
-//  3. the lock holder a mutex (else block) profile names, with the
+//  3. the lock holder a mutex profile names, with the
 //     goroutines waiting for it, when some wait or the alert is about
 //     latency: the cause before its symptom, the waiters;
 //  4. a goroutine leak (one large blocked group holding most goroutines),

@@ -19,43 +19,39 @@ const (
 	leakShare = 50.0
 )
 
-// contention names the lock holder when a mutex (or else block) profile
-// shows one: "lock held by X (N% of mutex delay), M goroutines waiting in
-// sync.Mutex.Lock at Y". The holder is the cause; the goroutines queued
-// behind it, which the trace and the goroutine dump show first, are the
-// symptom. It is "" when no profile names a user function as the holder.
+// contention names the lock holder when a mutex profile shows one: "lock
+// held by X (N% of mutex delay), M goroutines waiting in sync.Mutex.Lock
+// at Y". The holder is the cause; the goroutines queued behind it, which
+// the trace and the goroutine dump show first, are the symptom. It is ""
+// when no mutex profile names a user function as the holder. A block
+// profile cannot name one: its stacks are the waiters'.
 func contention(pr PodReport) string {
-	h, what := holder(pr, pprof.KindMutex)
-	if h == nil {
-		h, what = holder(pr, pprof.KindBlock)
-	}
+	h := holder(pr)
 	if h == nil {
 		return ""
 	}
-	s := fmt.Sprintf("lock held by %s (%s of %s)", h.Culprit(), units.FormatPercent(h.Pct), what)
+	s := fmt.Sprintf("lock held by %s (%s of mutex delay)", h.Culprit(), units.FormatPercent(h.Pct))
 	if n, state, at := lockWaiters(pr); n > 0 {
 		s += fmt.Sprintf(", %d goroutines waiting in %s at %s", n, state, at)
 	}
 	return s
 }
 
-// holder is the headline of the pod's first profile of kind whose cost
-// is blamed on a user function, and the words for its cost.
-func holder(pr PodReport, kind string) (*pprof.Headline, string) {
+// holder is the headline of the pod's first mutex delay summary whose
+// delay is blamed on a user function: the one that unlocked, which held
+// the lock while the others waited.
+func holder(pr PodReport) *pprof.Headline {
 	for _, p := range pr.Profiles {
 		for _, s := range append([]*pprof.Summary{p.Summary}, viewPtrs(p.Views)...) {
-			if s == nil || s.Kind != kind || s.Diff || s.Headline == nil || s.Unit == "count" {
+			if s == nil || s.Kind != pprof.KindMutex || s.Diff || s.Headline == nil || s.Unit == "count" {
 				continue
 			}
 			if funcname.IsUser(s.Headline.Culprit()) {
-				if kind == pprof.KindMutex {
-					return s.Headline, "mutex delay"
-				}
-				return s.Headline, "blocked time"
+				return s.Headline
 			}
 		}
 	}
-	return nil, ""
+	return nil
 }
 
 func viewPtrs(vs []pprof.Summary) []*pprof.Summary {

@@ -55,3 +55,16 @@ func TestHeadlineRootCauseRules(t *testing.T) {
 		})
 	}
 }
+
+// TestBlockProfileNamesNoHolder: a block profile's stacks are the
+// waiters', so its culprit is never called the lock's holder.
+func TestBlockProfileNamesNoHolder(t *testing.T) {
+	block := &pprof.Summary{Kind: pprof.KindBlock, SampleType: "delay", Unit: "nanoseconds", Total: 1e9,
+		Headline: &pprof.Headline{Function: "sync.(*Mutex).Lock", Caller: "main.handle", Pct: 90, Text: "blocked 1s, 90% in sync.(*Mutex).Lock ← main.handle"}}
+	dump := &goroutines.Dump{Total: 12, Groups: []goroutines.Group{{Count: 12, State: "sync.Mutex.Lock", Top: "main.handle",
+		Stack: []string{"sync.(*Mutex).Lock", "main.handle"}}}}
+	pr := PodReport{Kind: capture.KindLatency, Profiles: []ProfileReport{{Name: "block", Summary: block}, {Name: "goroutine", Goroutines: dump}}}
+	if got := Headline(pr); got != block.Headline.Text {
+		t.Errorf("headline %q, want the block profile's %q", got, block.Headline.Text)
+	}
+}
