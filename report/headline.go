@@ -9,9 +9,10 @@ import (
 //  1. the memory verdict, when it explains an OOM kill;
 //  2. the growth of the goroutines since a base dump, when one was
 //     given (alertprof analyze --base);
-//  3. the lock holder a mutex profile names, with the
-//     goroutines waiting for it, when some wait or the alert is about
-//     latency: the cause before its symptom, the waiters;
+//  3. the lock holder a mutex profile names, with the goroutines
+//     waiting for it, when the goroutine dump or trace shows some wait
+//     (or, with neither captured, the alert is about latency): the cause
+//     before its symptom, the waiters;
 //  4. a goroutine leak (one large blocked group holding most goroutines),
 //     unless the heap grew under user code other than the leak's: a
 //     leak's memory is mostly the runtime's goroutine descriptors, whose
@@ -34,10 +35,8 @@ func Headline(pr PodReport) string {
 			return p.GoroutineGrowth.Headline()
 		}
 	}
-	if c := contention(pr); c != "" {
-		if n, _, _ := lockWaiters(pr); n > 0 || pr.Kind == capture.KindLatency {
-			return c
-		}
+	if c := contention(pr); c != "" && contentionLeads(pr) {
+		return c
 	}
 	if l := leak(pr); l != "" {
 		return l

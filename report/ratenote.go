@@ -29,10 +29,16 @@ func addRateNotes(pr *PodReport) {
 			continue
 		}
 		// An empty mutex profile reads as block (no unlock to tell them
-		// apart): the plan's name says which it is.
+		// apart): the plan's name says which it is, and relabels it.
 		switch name := strings.ToLower(p.Name); {
 		case strings.Contains(name, "mutex"):
 			p.Note = mutexOffNote
+			s.Kind = pprof.KindMutex
+			for i := range p.Views {
+				if p.Views[i].Total == 0 {
+					p.Views[i].Kind = pprof.KindMutex
+				}
+			}
 		case strings.Contains(name, "block"):
 			p.Note = blockOffNote
 		case s.Kind == pprof.KindMutex:

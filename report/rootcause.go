@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report/goroutines"
 	"github.com/alertprof/alertprof/report/internal/funcname"
 	"github.com/alertprof/alertprof/report/internal/units"
@@ -26,28 +27,44 @@ const (
 // when no mutex profile names a user function as the holder. A block
 // profile cannot name one: its stacks are the waiters'.
 func contention(pr PodReport) string {
-	h := holder(pr)
-	if h == nil {
+	sum := holder(pr)
+	if sum == nil {
 		return ""
 	}
-	s := fmt.Sprintf("lock held by %s (%s of mutex delay)", h.Culprit(), units.FormatPercent(h.Pct))
+	h := sum.Headline
+	s := fmt.Sprintf("lock held by %s (%s of %s mutex delay)", h.Culprit(), units.FormatPercent(h.Pct), units.FormatValue(sum.Total, sum.Unit))
 	if n, state, at := lockWaiters(pr); n > 0 {
 		s += fmt.Sprintf(", %d goroutines waiting in %s at %s", n, state, at)
 	}
 	return s
 }
 
-// holder is the headline of the pod's first mutex delay summary whose
-// delay is blamed on a user function: the one that unlocked, which held
-// the lock while the others waited.
-func holder(pr PodReport) *pprof.Headline {
+// contentionLeads reports whether the lock holder leads the headline:
+// when goroutines are seen waiting for a lock, or, with neither a
+// goroutine dump nor a trace to see them, when the alert is about latency.
+func contentionLeads(pr PodReport) bool {
+	if n, _, _ := lockWaiters(pr); n > 0 {
+		return true
+	}
+	for _, p := range pr.Profiles {
+		if p.Goroutines != nil || p.Trace != nil {
+			return false
+		}
+	}
+	return pr.Kind == capture.KindLatency
+}
+
+// holder is the pod's first mutex delay summary whose delay is blamed on
+// a user function: the one that unlocked, which held the lock while the
+// others waited.
+func holder(pr PodReport) *pprof.Summary {
 	for _, p := range pr.Profiles {
 		for _, s := range append([]*pprof.Summary{p.Summary}, viewPtrs(p.Views)...) {
 			if s == nil || s.Kind != pprof.KindMutex || s.Diff || s.Headline == nil || s.Unit == "count" {
 				continue
 			}
 			if funcname.IsUser(s.Headline.Culprit()) {
-				return s.Headline
+				return s
 			}
 		}
 	}

@@ -21,6 +21,8 @@ func TestHeadlineRootCauseRules(t *testing.T) {
 	trace := &exectrace.Summary{Dominant: exectrace.Sync, CPUBusy: 5, Headline: "sync block 80% of goroutine time, mostly in main.handle",
 		Sync: []exectrace.Stack{{Caller: "main.handle", Reason: "sync", Goroutines: 12,
 			Frames: []string{"internal/sync.runtime_SemacquireMutex", "sync.(*Mutex).Lock", "main.handle"}}}}
+	netTrace := &exectrace.Summary{Dominant: exectrace.Network, CPUBusy: 5, Headline: "network wait 90% of goroutine time, mostly in main.call",
+		Network: []exectrace.Stack{{Caller: "main.call", Goroutines: 30, Frames: []string{"internal/poll.runtime_pollWait", "main.call"}}}}
 	leakDump := &goroutines.Dump{Total: 2100, Groups: []goroutines.Group{
 		{Count: 2000, State: "chan send", Top: "main.worker", Stack: []string{"runtime.gopark", "runtime.chansend1", "main.worker"}, CreatedBy: "main.start"},
 		{Count: 100, State: "IO wait", Top: "main.serve", Stack: []string{"main.serve"}}}}
@@ -36,10 +38,11 @@ func TestHeadlineRootCauseRules(t *testing.T) {
 		want       string
 	}{
 		{"holder and trace waiters", capture.KindLatency, []ProfileReport{{Name: "mutex", Summary: mutex}, {Name: "trace", Trace: trace}},
-			"lock held by main.rebuild (97.00% of mutex delay), 12 goroutines waiting in sync.Mutex.Lock at main.handle"},
+			"lock held by main.rebuild (97.00% of 1s mutex delay), 12 goroutines waiting in sync.Mutex.Lock at main.handle"},
 		{"holder, latency, no waiters seen", capture.KindLatency, []ProfileReport{{Name: "mutex", Summary: mutex}},
-			"lock held by main.rebuild (97.00% of mutex delay)"},
+			"lock held by main.rebuild (97.00% of 1s mutex delay)"},
 		{"holder, no waiters, not latency", capture.KindDefault, []ProfileReport{{Name: "mutex", Summary: mutex}}, mutex.Headline.Text},
+		{"holder, trace shows no lock wait", capture.KindLatency, []ProfileReport{{Name: "mutex", Summary: mutex}, {Name: "trace", Trace: netTrace}}, netTrace.Headline},
 		{"runtime holder", capture.KindLatency, []ProfileReport{{Name: "mutex", Summary: runtimeHolder}, {Name: "trace", Trace: trace}}, trace.Headline},
 		{"leak, growth by new goroutines", capture.KindMemory, []ProfileReport{{Name: "heap-2", Summary: growth("runtime.malg", true)}, {Name: "goroutine", Goroutines: leakDump}}, leakLine},
 		{"leak, growth in the leaked stacks", capture.KindMemory, []ProfileReport{{Name: "heap-2", Summary: growth("main.worker", false)}, {Name: "goroutine", Goroutines: leakDump}}, leakLine},
