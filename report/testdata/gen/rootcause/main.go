@@ -2,7 +2,8 @@
 // it serves net/http/pprof on a loopback address, prints "pprof ADDR" on
 // stdout once ready, and runs until its stdin closes.
 //
-// With -mode leak, each GET /leak?n=N leaks N goroutines: main.fetchAll
+// With -mode leak, each GET /leak?n=N leaks N-1 goroutines, and answers
+// once all are parked: main.fetchAll
 // starts a main.fetchWorker per item and returns after the first result,
 // so the others block forever sending on an unbuffered channel. Their
 // memory is goroutine descriptors and stacks, allocated by the runtime.
@@ -17,6 +18,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"flag"
 	"fmt"
@@ -47,7 +49,9 @@ func main() {
 				http.Error(w, "n", http.StatusBadRequest)
 				return
 			}
-			fmt.Fprintln(w, fetchAll(n))
+			first := fetchAll(n)
+			settle(n - 1)
+			fmt.Fprintln(w, first)
 		})
 	case "convoy":
 		startConvoy(*waiters)
@@ -76,6 +80,27 @@ func fetchAll(items int) int {
 
 func fetchWorker(i int, results chan<- int) {
 	results <- i * i
+}
+
+// settle waits until at least n goroutines are blocked in main.fetchWorker's
+// send, so that a dump taken after /leak answers sees every one parked.
+func settle(n int) {
+	buf := make([]byte, 1<<20)
+	for {
+		for {
+			m := runtime.Stack(buf, true)
+			if m < len(buf) {
+				buf = buf[:m]
+				break
+			}
+			buf = make([]byte, 2*len(buf))
+		}
+		if bytes.Count(buf, []byte("[chan send]:\nmain.fetchWorker(")) >= n {
+			return
+		}
+		buf = buf[:cap(buf)]
+		runtime.Gosched()
+	}
 }
 
 // ledger is shared state behind one lock.
