@@ -33,6 +33,9 @@ type Options struct {
 	// Base, when set, turns the summary of every pprof profile into its
 	// growth since Base, as `go tool pprof -base` computes it.
 	Base *profile.Profile
+	// BaseGoroutines, when set, adds to every goroutine dump its growth
+	// since this earlier dump, group by group.
+	BaseGoroutines *goroutines.Dump
 	// Gate runs each piece of decoding and analysis, so that the caller
 	// can bound how much of it runs at once; nil runs it directly.
 	Gate func(func())
@@ -123,6 +126,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 		}
 	}
 	addMemory(pr)
+	addRateNotes(pr)
 	pr.Headline = Headline(*pr)
 	return errs
 }
@@ -201,6 +205,9 @@ func analyzeArtifact(a Artifact, f format.Format, out *ProfileReport, opts Optio
 			return nil, err
 		}
 		out.Goroutines = g
+		if opts.BaseGoroutines != nil {
+			out.GoroutineGrowth = goroutines.Compare(opts.BaseGoroutines, g)
+		}
 		return nil, nil
 	case format.Profile:
 		return analyzeProfile(a, out, opts)

@@ -80,6 +80,9 @@ type ProfileReport struct {
 	Views []pprof.Summary `json:"views,omitempty"`
 	// Goroutines groups a goroutine dump (goroutine?debug=2).
 	Goroutines *goroutines.Dump `json:"goroutines,omitempty"`
+	// GoroutineGrowth is the dump's growth since an earlier dump of the
+	// same process (alertprof analyze --base); nil otherwise.
+	GoroutineGrowth *goroutines.Growth `json:"goroutine_growth,omitempty"`
 	// MemStats is the runtime's memory statistics (heap?debug=1).
 	MemStats *memory.Stats `json:"memstats,omitempty"`
 	// Trace summarizes an execution trace (/debug/pprof/trace).
@@ -89,6 +92,10 @@ type ProfileReport struct {
 	Pending bool `json:"pending,omitempty"`
 	// Error says in words why the profile is missing; empty on success.
 	Error string `json:"error,omitempty"`
+	// Note says what an analysis that looks empty means and what to do,
+	// e.g. that a block or mutex profile's rate is off and how to turn
+	// it on.
+	Note string `json:"note,omitempty"`
 
 	// UILink opens the profile in pprof's web UI (flame graph, top,
 	// peek); empty for text artifacts or when the UI is off.

@@ -7,18 +7,39 @@ import (
 // Headline is the pod's one sentence, the one rule every renderer shows:
 //
 //  1. the memory verdict, when it explains an OOM kill;
-//  2. the execution trace's, when the alert is about latency and the
+//  2. the growth of the goroutines since a base dump, when one was
+//     given (alertprof analyze --base);
+//  3. the lock holder a mutex profile names, with the goroutines
+//     waiting for it, when the goroutine dump or trace shows some wait
+//     (or, with neither captured, the alert is about latency): the cause
+//     before its symptom, the waiters;
+//  4. a goroutine leak (one large blocked group holding most goroutines),
+//     unless the heap grew under user code other than the leak's: a
+//     leak's memory is mostly the runtime's goroutine descriptors, whose
+//     allocator would name nobody;
+//  5. the execution trace's, when the alert is about latency and the
 //     trace explains it by waits on an idle CPU (see
 //     exectrace.Summary.WaitBound);
-//  3. the heap growth between the two snapshots, when the heap grew;
-//  4. the main summary of the first profile, in plan order, that has a
+//  6. the heap growth between the two snapshots, when the heap grew;
+//  7. the main summary of the first profile, in plan order, that has a
 //     headline (a heap that shrank says so here, after the snapshots);
-//  5. the first goroutine dump's largest group;
+//  8. the first goroutine dump's largest group;
 //
 // else "".
 func Headline(pr PodReport) string {
 	if pr.Memory.Explains() {
 		return pr.Memory.Verdict
+	}
+	for _, p := range pr.Profiles {
+		if p.GoroutineGrowth != nil {
+			return p.GoroutineGrowth.Headline()
+		}
+	}
+	if c := contention(pr); c != "" && contentionLeads(pr) {
+		return c
+	}
+	if l := leak(pr); l != "" {
+		return l
 	}
 	if pr.Kind == capture.KindLatency {
 		for _, p := range pr.Profiles {

@@ -70,12 +70,18 @@ func (p ProfileReport) rendered() bool {
 	return p.Summary != nil || p.Goroutines != nil || p.Trace != nil
 }
 
-// WriteProfile writes the analysis of one profile as plain text: a pprof
+// WriteProfile writes the analysis of one profile as plain text: its note
+// if any, then a pprof
 // profile's main summary, then each of its other views; a goroutine dump's
-// largest top groups; an execution trace's summary. The runtime's memory
+// largest top groups (after its growth since a base dump, if any); an execution trace's summary. The runtime's memory
 // statistics are the pod's (see memory.Write), so nothing is written for
 // them here.
 func WriteProfile(w io.Writer, p ProfileReport, top int) error {
+	if p.Note != "" {
+		if _, err := fmt.Fprintf(w, "note: %s\n", p.Note); err != nil {
+			return fmt.Errorf("write note: %w", err)
+		}
+	}
 	switch {
 	case p.Summary != nil:
 		if err := pprof.WriteSummary(w, *p.Summary); err != nil {
@@ -90,6 +96,14 @@ func WriteProfile(w io.Writer, p ProfileReport, top int) error {
 			}
 		}
 	case p.Goroutines != nil:
+		if p.GoroutineGrowth != nil {
+			if err := goroutines.WriteGrowth(w, p.GoroutineGrowth, top); err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintln(w); err != nil {
+				return fmt.Errorf("write goroutines: %w", err)
+			}
+		}
 		return goroutines.Write(w, p.Goroutines, top)
 	case p.Trace != nil:
 		return exectrace.Write(w, p.Trace)

@@ -28,10 +28,12 @@ import (
 // reconciliation.
 type analysis struct {
 	pprof.Summary
-	Views      []pprof.Summary        `json:"views,omitempty"`
-	Goroutines *goroutines.Dump       `json:"goroutines,omitempty"`
-	Trace      *exectrace.Summary     `json:"trace,omitempty"`
-	Memory     *memory.Reconciliation `json:"memory,omitempty"`
+	Views      []pprof.Summary  `json:"views,omitempty"`
+	Goroutines *goroutines.Dump `json:"goroutines,omitempty"`
+	// GoroutineGrowth is a dump's growth since the --base dump.
+	GoroutineGrowth *goroutines.Growth     `json:"goroutine_growth,omitempty"`
+	Trace           *exectrace.Summary     `json:"trace,omitempty"`
+	Memory          *memory.Reconciliation `json:"memory,omitempty"`
 }
 
 // runAnalyze analyses profiles, goroutine dumps, heap profiles in text and
@@ -48,7 +50,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	top := fs.Int("top", 10, "rows per table")
 	outFormat := fs.String("format", "text", "output format: text or json")
 	sampleIndex := fs.String("sample-index", "", "sample type to report (default: every telling one, the profile's default first)")
-	base := fs.String("base", "", "report growth since this profile, as go tool pprof -base")
+	base := fs.String("base", "", "report growth since this profile, as go tool pprof -base, or since this goroutine dump (debug=2), group by group")
 	lim := fileLimits{}
 	fs.Int64Var(&lim.maxBytes, "max-bytes", 1<<30, "largest file read")
 	fs.Int64Var(&lim.maxDecoded, "max-decoded-bytes", format.DefaultMaxDecoded, "largest pprof profile once decompressed")
@@ -76,8 +78,13 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			return 1
 		}
-		if opts.Base, err = format.ParseProfileMax(data, lim.maxDecoded); err != nil {
-			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile: %v\n", *base, err)
+		if format.Detect(data) == format.Goroutines {
+			opts.BaseGoroutines, err = parseDump(data, lim.text)
+		} else {
+			opts.Base, err = format.ParseProfileMax(data, lim.maxDecoded)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile or goroutine dump: %v\n", *base, err)
 			return 1
 		}
 	}
@@ -212,7 +219,7 @@ func analysisOf(pr report.PodReport, p report.ProfileReport, path string) analys
 	case p.Goroutines != nil:
 		s := empty
 		s.Kind, s.SampleType, s.Unit, s.Total = "goroutine", "goroutine", "count", int64(p.Goroutines.Total)
-		return analysis{Summary: s, Goroutines: p.Goroutines}
+		return analysis{Summary: s, Goroutines: p.Goroutines, GoroutineGrowth: p.GoroutineGrowth}
 	case p.Trace != nil:
 		s := empty
 		s.Kind, s.SampleType, s.Unit, s.Total = "trace", "goroutine time", "nanoseconds", int64(p.Trace.Total)
@@ -223,4 +230,13 @@ func analysisOf(pr report.PodReport, p report.ProfileReport, path string) analys
 		return analysis{Summary: s, Memory: pr.Memory}
 	}
 	return analysis{Summary: empty}
+}
+
+// parseDump parses a goroutine dump (plain or gzipped) within lim.
+func parseDump(data []byte, lim format.TextLimits) (*goroutines.Dump, error) {
+	r, err := format.TextReaderMax(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	return goroutines.Parse(r)
 }

@@ -19,6 +19,14 @@ type Headline struct {
 	// that carry most of Function's value; empty when Function is itself
 	// user code or no user function calls it.
 	Caller string `json:"caller,omitempty"`
+	// Runtime is set when no user code leads to most of Function's value:
+	// Caller is then the runtime's own site (the first frame above its
+	// allocation helpers, e.g. runtime.malg for new goroutines), never a
+	// user function.
+	Runtime bool `json:"runtime,omitempty"`
+	// NewGoroutines is set when that runtime site creates goroutines: the
+	// cost is goroutines, and a goroutine dump names who starts them.
+	NewGoroutines bool `json:"new_goroutines,omitempty"`
 	// Value is the part of the total spent in Function under Caller, in
 	// the summary's unit; Pct is it as a percentage of the total.
 	Value int64   `json:"value"`
@@ -31,8 +39,9 @@ type Headline struct {
 	Text string `json:"text"`
 }
 
-// Culprit is the user function the headline blames: Caller, or Function when
-// Function is user code, or Function when no user function is involved.
+// Culprit is the function the headline blames: Caller, or Function when
+// Function is user code, or, when no user function is involved, the
+// runtime's site (Caller with Runtime set), not its allocator.
 func (h Headline) Culprit() string {
 	if h.Caller != "" {
 		return h.Caller
@@ -52,7 +61,9 @@ func (st *stacks) headline(j int, sum Summary) *Headline {
 	// innermost user function on their stacks (Function itself is not
 	// user code, so it is never the caller); a caller is listed when a
 	// sample with a non-zero value has it.
+	// Runtime-only stacks are also weighed by their runtime site.
 	byCaller := make(map[string]int64)
+	bySite := make(map[string]int64)
 	k := len(st.idxs)
 	for p, key := range st.pairKeys {
 		if userLeaf || !st.pairSeen[p*k+j] || st.names[key[0]] != h.Function {
@@ -61,6 +72,8 @@ func (st *stacks) headline(j int, sum Summary) *Headline {
 		caller := ""
 		if key[1] >= 0 {
 			caller = st.names[key[1]]
+		} else if key[1] <= -2 {
+			bySite[st.names[-2-key[1]]] += st.pairSum[p*k+j]
 		}
 		byCaller[caller] += st.pairSum[p*k+j]
 	}
@@ -85,6 +98,14 @@ func (st *stacks) headline(j int, sum Summary) *Headline {
 			best, bestV = "", rt
 		}
 		h.Caller, h.Value = best, bestV
+		if best == "" {
+			h.Caller = heaviest(bySite)
+			h.Runtime = h.Caller != "" && h.Caller != h.Function
+			if !h.Runtime {
+				h.Caller = ""
+			}
+			h.NewGoroutines = goroutineCreation(h.Caller)
+		}
 	}
 	h.Pct = units.Percent(h.Value, sum.Total)
 	h.Text = headlineText(sum, h)
@@ -115,12 +136,30 @@ func headlineText(sum Summary, h *Headline) string {
 	return fmt.Sprintf("%s, %s %s %s", lead, units.FormatPercent(h.Pct), verb, h.path())
 }
 
-// path is "Function ← Caller", or Function without a caller.
+// path is "Function ← Caller", or Function without a caller; a runtime
+// site that creates goroutines says so.
 func (h *Headline) path() string {
+	p := h.Function
 	if h.Caller != "" {
-		return h.Function + " ← " + h.Caller
+		p += " ← " + h.Caller
 	}
-	return h.Function
+	if h.NewGoroutines {
+		p += " (new goroutines)"
+	}
+	return p
+}
+
+// heaviest is the key of m with the largest |value|, the first in order
+// among equals; "" when m is empty.
+func heaviest(m map[string]int64) string {
+	var best string
+	var bestV int64
+	for c, v := range m {
+		if best == "" || abs(v) > abs(bestV) || (abs(v) == abs(bestV) && cmp.Less(c, best)) {
+			best, bestV = c, v
+		}
+	}
+	return best
 }
 
 // Grew reports whether the summary is a diff whose net change is growth.

@@ -22,8 +22,10 @@ type stacks struct {
 	// Per view: the sum of |value| over all samples (all) and over those
 	// of a diff's base (base), and the sum of the values (net).
 	all, base, net []int64
-	// pairs indexes the (flat node, first user node or -1) pairs of the
-	// samples; pairSum holds each pair's summed values per view, and
+	// pairs indexes the (flat node, first user node) pairs of the
+	// samples; a stack without user code has -2-site instead of the user
+	// node, where site is its first frame above the runtime's allocation
+	// and stack-switching helpers (see runtimeSite); pairSum holds each pair's summed values per view, and
 	// pairSeen whether a sample with a non-zero value had it, both at
 	// pair*len(idxs)+j.
 	pairs    map[[2]int32]int32
@@ -74,7 +76,7 @@ func newStacks(p *profile.Profile, samples sampleSource, idxs []int) (*stacks, e
 		for j, v := range vals {
 			flat[j] += v
 		}
-		st.addPair(ids, w.user, vals)
+		st.addPair(ids, w.user, w.names, vals)
 	}
 	if err := w.walk(samples, visit, st.reset); err != nil {
 		return nil, err
@@ -94,14 +96,17 @@ func (st *stacks) reset() {
 }
 
 // addPair adds a sample's values to the pair of its flat node ids[0] and
-// its first user node.
-func (st *stacks) addPair(ids []int32, user []bool, vals []int64) {
+// its first user node, or, without user code, its runtime site.
+func (st *stacks) addPair(ids []int32, user []bool, names []string, vals []int64) {
 	key := [2]int32{ids[0], -1}
 	for _, id := range ids {
 		if user[id] {
 			key[1] = id
 			break
 		}
+	}
+	if key[1] < 0 {
+		key[1] = -2 - runtimeSite(ids, names)
 	}
 	k := len(vals)
 	p, ok := st.pairs[key]

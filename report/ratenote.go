@@ -1,0 +1,50 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/alertprof/alertprof/report/pprof"
+)
+
+// Notes for empty contention profiles: the runtime records block and
+// mutex events only once the program turns their rate on, so an empty
+// profile most often means "off", not "no contention".
+const (
+	blockOffNote = "no samples: the block profile is empty unless the program turns it on; " +
+		"call runtime.SetBlockProfileRate(rate) (e.g. 10000, one event per 10µs blocked) at start (or nothing blocked in the window)"
+	mutexOffNote = "no samples: the mutex profile is empty unless the program turns it on; " +
+		"call runtime.SetMutexProfileFraction(rate) (e.g. 5, one event in 5) at start (or no lock was contended in the window)"
+	contentionOffNote = "no samples: block and mutex profiles are empty unless the program turns them on; " +
+		"call runtime.SetBlockProfileRate(rate) or runtime.SetMutexProfileFraction(rate) at start (or nothing contended in the window)"
+)
+
+// addRateNotes notes, on each empty block or mutex profile of pr, that its
+// rate is probably off and how to turn it on. An empty contention profile
+// has no headline, so it never leads the pod's.
+func addRateNotes(pr *PodReport) {
+	for i := range pr.Profiles {
+		p := &pr.Profiles[i]
+		s := p.Summary
+		if s == nil || s.Diff || s.Total != 0 || (s.Kind != pprof.KindBlock && s.Kind != pprof.KindMutex) {
+			continue
+		}
+		// An empty mutex profile reads as block (no unlock to tell them
+		// apart): the plan's name says which it is, and relabels it.
+		switch name := strings.ToLower(p.Name); {
+		case strings.Contains(name, "mutex"):
+			p.Note = mutexOffNote
+			s.Kind = pprof.KindMutex
+			for i := range p.Views {
+				if p.Views[i].Total == 0 {
+					p.Views[i].Kind = pprof.KindMutex
+				}
+			}
+		case strings.Contains(name, "block"):
+			p.Note = blockOffNote
+		case s.Kind == pprof.KindMutex:
+			p.Note = mutexOffNote
+		default:
+			p.Note = contentionOffNote
+		}
+	}
+}
