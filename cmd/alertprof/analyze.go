@@ -76,10 +76,12 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			return 1
 		}
-		if opts.Base, err = format.ParseProfileMax(data, lim.maxDecoded); err != nil {
+		// Checked here, without decoding it whole: each diff streams it.
+		if _, err = format.CheckProfile(data, lim.maxDecoded); err != nil {
 			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile: %v\n", *base, err)
 			return 1
 		}
+		opts.BaseData = data
 	}
 	pr, paths, errs := analyzeFiles(fs.Args(), opts, lim.maxBytes)
 	status := 0
