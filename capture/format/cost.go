@@ -66,12 +66,14 @@ func ProfileCost(data []byte, maxDecoded int64) int64 {
 	return StreamCost(samples, tables)
 }
 
-// diffKeyCost is what a streamed diff (report/pprof DiffData) keeps per
-// byte of the samples of both profiles: an entry per distinct merged
-// sample (a 128-bit hash, the summed values and the map's overhead, some
-// 80 bytes for a heap profile) for a sample that takes at least some 10
-// bytes encoded.
-const diffKeyCost = 8
+// diffKeyCost is what a streamed diff (report/pprof DiffData) is charged
+// per byte of the samples of both profiles, for its entry per distinct
+// merged sample (a 128-bit hash, the summed values and the map's
+// overhead) and its second pass. Measured (BenchmarkDiffLarge, a profile
+// against a changed copy): the peak heap was 80 MB for the 15 MB of two
+// heap profiles of random stacks, which DiffCost charges 92 MB, and
+// 137 MB for the 110 MB of two large heap profiles, charged 487 MB.
+const diffKeyCost = 3
 
 // DiffCost estimates the memory that diffing two pprof profiles as a
 // stream needs: the StreamCost of each (their tables decoded whole, their
