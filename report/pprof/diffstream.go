@@ -21,12 +21,17 @@ import (
 //
 // Bytes the wire reader rejects may still be profiles to pprof's own
 // decoder (say legacy text profiles): then both are parsed and diffed
-// whole.
-func DiffData(baseData, curData []byte, maxDecoded int64, opts Options) (Summary, error) {
+// whole. Like format.ParseProfileMax, it never panics on malformed bytes.
+func DiffData(baseData, curData []byte, maxDecoded int64, opts Options) (sum Summary, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sum, err = Summary{}, fmt.Errorf("diff: malformed input: %v", r)
+		}
+	}()
 	if maxDecoded <= 0 {
 		maxDecoded = format.DefaultMaxDecoded
 	}
-	sum, err := diffStream(baseData, curData, maxDecoded, opts)
+	sum, err = diffStream(baseData, curData, maxDecoded, opts)
 	if err == nil || !errors.Is(err, pprofwire.ErrWire) {
 		return sum, err
 	}
