@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/pprof/profile"
+
 	"github.com/alertprof/alertprof/capture/format"
 )
 
@@ -52,8 +54,10 @@ func admit(ctx context.Context, a Artifact, f format.Format, opts Options) (func
 	}
 	cost := format.Cost(f, n)
 	switch {
-	case f == format.Profile && (opts.Base != nil || len(a.Data) == 0):
-		cost = format.ParsedCost(n) // a diff decodes it whole
+	case f == format.Profile && opts.streamsBase() && len(a.Data) > 0:
+		cost = format.DiffCost(opts.BaseData, a.Data, max)
+	case f == format.Profile && (opts.hasBase() || len(a.Data) == 0):
+		cost = format.ParsedCost(n) // a diff with a parsed base decodes it whole
 	case f == format.Profile:
 		cost = format.ProfileCost(a.Data, max)
 	}
@@ -85,6 +89,13 @@ func tooLargeNote(err error, out *ProfileReport) string {
 	return msg
 }
 
+// hasBase reports whether a base turns summaries into diffs.
+func (o Options) hasBase() bool { return o.Base != nil || len(o.BaseData) > 0 }
+
+// streamsBase reports whether the base is given as bytes only, to diff as
+// a stream.
+func (o Options) streamsBase() bool { return o.Base == nil && len(o.BaseData) > 0 }
+
 func (o Options) maxDecoded() int64 {
 	if o.MaxDecoded > 0 {
 		return o.MaxDecoded
@@ -92,19 +103,26 @@ func (o Options) maxDecoded() int64 {
 	return format.DefaultMaxDecoded
 }
 
-// admitGrowth reserves the memory that decoding both heap snapshots whole
-// takes (format.ParsedCost of each decompressed size) for their diff.
-func admitGrowth(ctx context.Context, first, second []byte, opts Options) (func(), error) {
+// admitGrowth reserves the memory that the diff of the two heap snapshots
+// takes: when both are given as bytes only (firstData, secondData), that
+// of diffing them as a stream (format.DiffCost: their tables, and an entry
+// per distinct merged sample); otherwise that of decoding both whole
+// (format.ParsedCost of each decompressed size).
+func admitGrowth(ctx context.Context, first, second *profile.Profile, firstData, secondData []byte, opts Options) (func(), error) {
 	if opts.Budget == nil {
 		return func() {}, nil
 	}
 	var cost int64
-	for _, data := range [][]byte{first, second} {
-		n, err := format.DecodedSize(data, opts.maxDecoded())
-		if err != nil {
-			n = int64(len(data))
+	if first == nil && second == nil {
+		cost = format.DiffCost(firstData, secondData, opts.maxDecoded())
+	} else {
+		for _, data := range [][]byte{firstData, secondData} {
+			n, err := format.DecodedSize(data, opts.maxDecoded())
+			if err != nil {
+				n = int64(len(data))
+			}
+			cost += format.ParsedCost(n)
 		}
-		cost += format.ParsedCost(n)
 	}
 	release, err := opts.Budget.Reserve(ctx, cost)
 	if err != nil && ctx.Err() == nil {

@@ -36,6 +36,10 @@ type Options struct {
 	// BaseGoroutines, when set, adds to every goroutine dump its growth
 	// since this earlier dump, group by group.
 	BaseGoroutines *goroutines.Dump
+	// BaseData is the base's bytes, which serve as Base without decoding
+	// it whole: the growth of a profile given as bytes is then computed
+	// as a stream (pprof.DiffData). It is used when Base is nil.
+	BaseData []byte
 	// Gate runs each piece of decoding and analysis, so that the caller
 	// can bound how much of it runs at once; nil runs it directly.
 	Gate func(func())
@@ -120,7 +124,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 			streamed[a.Name] = a.Data
 		}
 	}
-	if opts.Base == nil {
+	if !opts.hasBase() {
 		if err := addGrowth(ctx, pr, parsed, streamed, opts, gate); err != nil {
 			errs = append(errs, &ProfileError{Profile: secondHeap, Err: err})
 		}
@@ -216,24 +220,37 @@ func analyzeArtifact(a Artifact, f format.Format, out *ProfileReport, opts Optio
 }
 
 // analyzeProfile summarizes a pprof profile: its main view and the other
-// telling ones, or with opts.Base its growth since Base.
-// Without Base it streams the profile from its bytes and returns nil.
+// telling ones, or with a base its growth since the base.
+// A profile given as bytes is streamed from them, and nil returned; so is
+// its diff with a base given as bytes.
 func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
 	popts := pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex}
-	if opts.Base == nil && len(a.Data) > 0 {
+	switch {
+	case !opts.hasBase() && len(a.Data) > 0:
 		sums, err := pprof.AnalyzeData(a.Data, opts.maxDecoded(), popts)
 		if err != nil {
 			return nil, err
 		}
 		out.Summary, out.Views = &sums[0], sums[1:]
 		return nil, nil
+	case opts.streamsBase() && len(a.Data) > 0:
+		d, err := pprof.DiffData(opts.BaseData, a.Data, opts.maxDecoded(), popts)
+		if err != nil {
+			return nil, err
+		}
+		out.Summary = &d
+		return nil, nil
 	}
 	p, err := parsedProfile(a.Parsed, a.Data, opts.maxDecoded())
 	if err != nil {
 		return nil, err
 	}
-	if opts.Base != nil {
-		d, err := pprof.Diff(opts.Base, p, popts)
+	if opts.hasBase() {
+		base, err := parsedProfile(opts.Base, opts.BaseData, opts.maxDecoded())
+		if err != nil {
+			return nil, fmt.Errorf("base: %w", err)
+		}
+		d, err := pprof.Diff(base, p, popts)
 		if err != nil {
 			return nil, err
 		}
@@ -250,15 +267,16 @@ func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Prof
 
 // addGrowth replaces the second heap snapshot's summary with what grew
 // since the first, as `go tool pprof -base heap heap-2` computes it.
-// A snapshot summarized from its bytes (streamed) is parsed for it.
+// When both were summarized from their bytes (streamed), the diff streams
+// them too; otherwise the snapshot given as bytes is parsed for it.
 func addGrowth(ctx context.Context, pr *PodReport, parsed map[string]*profile.Profile, streamed map[string][]byte, opts Options, gate func(func())) error {
 	first, second := parsed[firstHeap], parsed[secondHeap]
 	if (first == nil && streamed[firstHeap] == nil) || (second == nil && streamed[secondHeap] == nil) {
 		return nil
 	}
-	// Both snapshots are decoded whole for the diff: that is admitted by
-	// the budget as a whole, or the growth is left out with the reason.
-	release, err := admitGrowth(ctx, streamed[firstHeap], streamed[secondHeap], opts)
+	// The diff's memory (see admitGrowth) is admitted by the budget as a
+	// whole, or the growth is left out with the reason.
+	release, err := admitGrowth(ctx, first, second, streamed[firstHeap], streamed[secondHeap], opts)
 	if err != nil {
 		for i := range pr.Profiles {
 			if p := &pr.Profiles[i]; p.Name == secondHeap && p.Error == "" {
@@ -270,6 +288,10 @@ func addGrowth(ctx context.Context, pr *PodReport, parsed map[string]*profile.Pr
 	defer release()
 	var diff pprof.Summary
 	gate(func() {
+		if first == nil && second == nil {
+			diff, err = pprof.DiffData(streamed[firstHeap], streamed[secondHeap], opts.maxDecoded(), pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex})
+			return
+		}
 		if first, err = parsedProfile(first, streamed[firstHeap], opts.maxDecoded()); err != nil {
 			return
 		}

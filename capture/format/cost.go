@@ -11,8 +11,8 @@ import "github.com/alertprof/alertprof/capture/format/pprofwire"
 //     are decoded whole, the samples one at a time, so StreamCost charges
 //     the tables as a profile decoded whole (14) and the samples 1, with a
 //     floor of 4 MiB for buffers; Cost, without the split, charges 3;
-//   - a pprof profile decoded whole with google/pprof, as the -base diff,
-//     the heap growth and the web UI do (BenchmarkCost in report, and
+//   - a pprof profile decoded whole with google/pprof, as the web UI (and
+//     the -base diff and heap growth of a profile given parsed) do (BenchmarkCost in report, and
 //     genlarge.go's 8 MB heap profile): 13.3 to 14.1 for decoding and
 //     analysing it; the decoded profile alone keeps 5.2 to 5.9, and 13.5
 //     to 15.2 are allocated in all;
@@ -66,7 +66,36 @@ func ProfileCost(data []byte, maxDecoded int64) int64 {
 	return StreamCost(samples, tables)
 }
 
+// diffKeyCost is what a streamed diff (report/pprof DiffData) is charged
+// per byte of the samples of both profiles, for its entry per distinct
+// merged sample (a 128-bit hash, the summed values and the map's
+// overhead) and its second pass. Measured (BenchmarkDiffLarge, a profile
+// against a changed copy): the peak heap was 80 MB for the 15 MB of two
+// heap profiles of random stacks, which DiffCost charges 92 MB, and
+// 137 MB for the 110 MB of two large heap profiles, charged 487 MB.
+const diffKeyCost = 3
+
+// DiffCost estimates the memory that diffing two pprof profiles as a
+// stream needs: the StreamCost of each (their tables decoded whole, their
+// samples read one at a time) and an entry per distinct merged sample,
+// charged by the bytes of the samples. A profile that cannot be read is
+// charged as if decoded whole.
+func DiffCost(base, cur []byte, maxDecoded int64) int64 {
+	var cost int64
+	for _, data := range [][]byte{base, cur} {
+		samples, tables, err := pprofwire.Sizes(data, maxDecoded)
+		if err != nil {
+			n, _ := DecodedSize(data, maxDecoded)
+			cost += ParsedCost(n)
+			continue
+		}
+		cost += StreamCost(samples, tables) + diffKeyCost*samples
+	}
+	return cost
+}
+
 // ParsedCost estimates the memory that decoding a pprof profile whole
 // (a *profile.Profile) and analysing it needs, from its size once
-// decompressed: the -base diff, the heap growth and the web UI.
+// decompressed: the web UI, and a -base diff or heap growth of profiles
+// given parsed rather than as bytes.
 func ParsedCost(decoded int64) int64 { return costFloor + profileCost*decoded }

@@ -81,7 +81,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		if format.Detect(data) == format.Goroutines {
 			opts.BaseGoroutines, err = parseDump(data, lim.text)
 		} else {
-			opts.Base, err = format.ParseProfileMax(data, lim.maxDecoded)
+			// Checked here, without decoding it whole: each diff streams it.
+			_, err = format.CheckProfile(data, lim.maxDecoded)
+			opts.BaseData = data
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile or goroutine dump: %v\n", *base, err)

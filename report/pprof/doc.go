@@ -33,5 +33,7 @@
 // bytes without building the profile: they read its tables, then stream
 // its samples (see capture/format/pprofwire), so that their memory is that
 // of the tables and of one aggregate per function, whatever the number of
-// samples.
+// samples. DiffData is Diff from the two profiles' bytes: it merges their
+// tables as pprof does and keeps, per distinct merged sample, a hash of
+// its key and its values.
 package pprof

@@ -87,6 +87,15 @@ func compareSummary(t *testing.T, got Summary, want pproftest.Top) {
 	}
 }
 
+func readFile(t testing.TB, file string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 func readProfile(t testing.TB, file string) *profile.Profile {
 	t.Helper()
 	data, err := os.ReadFile(file)
@@ -135,7 +144,7 @@ func TestOracleFixtures(t *testing.T) {
 	}
 }
 
-// TestOracleDiff compares Diff with go tool pprof -base on pairs of real
+// TestOracleDiff compares Diff and DiffData with go tool pprof -base on pairs of real
 // heap profiles taken some time apart, and on profiles of different kinds
 // of growth, for several sample types.
 func TestOracleDiff(t *testing.T) {
@@ -155,17 +164,29 @@ func TestOracleDiff(t *testing.T) {
 					t.Parallel()
 					base := filepath.Join("..", "testdata", c.base+".pb.gz")
 					cur := filepath.Join("..", "testdata", c.cur+".pb.gz")
-					got, err := Diff(readProfile(t, base), readProfile(t, cur), Options{Top: n, SampleIndex: index})
+					opts := Options{Top: n, SampleIndex: index}
+					parsed, err := Diff(readProfile(t, base), readProfile(t, cur), opts)
 					if err != nil {
 						t.Fatalf("Diff: %v", err)
 					}
-					if !got.Diff {
-						t.Error("Diff not set")
+					streamed, err := DiffData(readFile(t, base), readFile(t, cur), 0, opts)
+					if err != nil {
+						t.Fatalf("DiffData: %v", err)
 					}
-					compareSummary(t, got, pproftest.RunTop(t, cur, index, got.Unit, n, "-base="+base))
-					cum := got
-					cum.Rows = got.CumRows
-					compareSummary(t, cum, pproftest.RunTop(t, cur, index, got.Unit, n, "-cum", "-base="+base))
+					top := pproftest.RunTop(t, cur, index, parsed.Unit, n, "-base="+base)
+					topCum := pproftest.RunTop(t, cur, index, parsed.Unit, n, "-cum", "-base="+base)
+					for _, got := range []Summary{parsed, streamed} {
+						if !got.Diff {
+							t.Error("Diff not set")
+						}
+						compareSummary(t, got, top)
+						cum := got
+						cum.Rows = got.CumRows
+						compareSummary(t, cum, topCum)
+					}
+					if !reflect.DeepEqual(streamed, parsed) {
+						t.Errorf("DiffData gave\n%s\nDiff gave\n%s", dump([]Summary{streamed}), dump([]Summary{parsed}))
+					}
 				})
 			}
 		}

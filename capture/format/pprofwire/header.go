@@ -35,6 +35,8 @@ type Profile struct {
 	Header *profile.Profile
 	// Samples is the number of samples.
 	Samples int
+	// NumLabels makes EachSample set the samples' numeric labels too.
+	NumLabels bool
 
 	data    []byte
 	max     int64

@@ -11,8 +11,9 @@ import (
 // EachSample decompresses the profile again and calls fn with each of its
 // samples, in order, until fn returns an error, which EachSample returns.
 // The sample's Location (resolved against Header's locations), Value and
-// Label are set; NumLabel and NumUnit are not. The sample and its slices
-// and map are reused: they are valid only during the call.
+// Label are set; NumLabel and NumUnit are set only when p.NumLabels is.
+// The sample and its slices and maps are reused: they are valid only
+// during the call.
 //
 // A sample that profile.ParseData would reject (a value per sample type, a
 // known location, string indexes in the table) stops the walk with an
@@ -148,6 +149,8 @@ func (d *sampleDecoder) label(f field) error {
 func (d *sampleDecoder) resolveLabels() error {
 	s := d.s
 	clear(s.Label)
+	clear(s.NumLabel)
+	clear(s.NumUnit)
 	if len(d.labels) == 0 {
 		return nil
 	}
@@ -160,9 +163,38 @@ func (d *sampleDecoder) resolveLabels() error {
 				s.Label = make(map[string][]string)
 			}
 			s.Label[key] = append(s.Label[key], r.get(l.str))
+		case d.p.NumLabels && (l.num != 0 || l.unit != 0):
+			d.numLabel(key, l, &r)
 		case l.unit != 0:
 			r.get(l.unit)
 		}
 	}
+	if d.p.NumLabels {
+		for key, units := range s.NumUnit {
+			s.NumUnit[key] = padUnits(units, len(s.NumLabel[key]))
+		}
+	}
 	return r.err
+}
+
+// numLabel adds the numeric label l of key to the sample, as
+// profile.ParseData does: a unit is recorded only when the label has one,
+// after padding the key's units with empty ones to its values so far.
+func (d *sampleDecoder) numLabel(key string, l labelIdx, r *resolver) {
+	s := d.s
+	if s.NumLabel == nil {
+		s.NumLabel, s.NumUnit = make(map[string][]int64), make(map[string][]string)
+	}
+	if l.unit != 0 {
+		s.NumUnit[key] = append(padUnits(s.NumUnit[key], len(s.NumLabel[key])), r.get(l.unit))
+	}
+	s.NumLabel[key] = append(s.NumLabel[key], l.num)
+}
+
+// padUnits pads units with empty units to n of them.
+func padUnits(units []string, n int) []string {
+	for len(units) < n {
+		units = append(units, "")
+	}
+	return units
 }
