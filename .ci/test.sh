@@ -38,6 +38,7 @@ fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-30s}" "$1"; }
 fuzz ./handler/ FuzzDecodeMessage
 fuzz ./report/pprof/ FuzzSummarize
 fuzz ./report/pprof/ FuzzStreamMatchesParsed
+fuzz ./report/pprof/ FuzzDiffMatchesParsed
 fuzz ./report/slack/ FuzzAnalyze
 fuzz ./report/ FuzzFetchAndAnalyse
 fuzz ./report/goroutines/ FuzzParse

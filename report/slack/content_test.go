@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,5 +165,21 @@ func TestOneNamePerPod(t *testing.T) {
 		if !strings.Contains(p, want) || strings.Contains(p, "*static/") || strings.Contains(p, "alert fp") {
 			t.Fatalf("reply %d is not titled %s:\n%s", i, want, p)
 		}
+	}
+}
+
+// TestProfileNotesReachTheThread: an analysis's note (an empty block
+// profile: the rate is off, and how to turn it on) is in the pod's reply.
+func TestProfileNotesReachTheThread(t *testing.T) {
+	const note = "the profile is empty: the block profile rate is probably off; call runtime.SetBlockProfileRate"
+	pr := report.PodReport{Target: "shop/api-0", AlertName: "Slow", Profiles: []report.ProfileReport{
+		{Name: "block", Link: "https://alertprof.example/a/block.pb.gz", Note: note},
+	}}
+	js, err := json.Marshal(podMessage(pr, "").blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), ":information_source: *block*: "+note) {
+		t.Errorf("the reply lacks the note:\n%s", js)
 	}
 }

@@ -153,8 +153,11 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 		memBlock = nil
 	}
 
-	var links, failures []string
+	var links, failures, notes []string
 	for _, p := range pr.Profiles {
+		if p.Note != "" {
+			notes = append(notes, ":information_source: *"+escapeMrkdwn(p.Name)+"*: "+escapeMrkdwn(p.Note))
+		}
 		switch {
 		case p.Error != "" && p.Link == "":
 			failures = append(failures, "*"+escapeMrkdwn(p.Name)+"* failed: "+escapeMrkdwn(p.Error))
@@ -184,8 +187,13 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 	if memBlock != nil {
 		msg.blocks = append(msg.blocks, memBlock)
 	}
+	// Failures, then notes on analyses that look empty, in one block.
+	var problems []string
 	if len(failures) > 0 {
-		msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(":warning: "+strings.Join(failures, "\n"), maxTextLen)), nil, nil))
+		problems = append(problems, ":warning: "+strings.Join(failures, "\n"))
+	}
+	if problems = append(problems, notes...); len(problems) > 0 {
+		msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(strings.Join(problems, "\n"), maxTextLen)), nil, nil))
 	}
 	if len(links) > 0 {
 		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", linkElements("Raw profiles: ", links)...))
