@@ -191,9 +191,16 @@ func reportShape(t *testing.T, name string, pr report.PodReport) string {
 	if pr.Problem != "" {
 		t.Fatalf("%s: problem %q", name, pr.Problem)
 	}
-	digits := regexp.MustCompile(`\d+(\.\d+)?\s*(%|[kMGT]?i?B|[mµn]?s)?`)
+	// The demo target leaks memory and goroutines at once, so which of
+	// the two leads depends on when it was captured (the goroutine leak
+	// leads past 500 parked goroutines): the headline must name one of
+	// them, and is left out of the shape.
+	if !strings.Contains(pr.Headline, "(*sessionCache).remember") &&
+		!(strings.Contains(pr.Headline, "goroutine leak") && strings.Contains(pr.Headline, "waitForUpdate")) {
+		t.Errorf("%s: the headline names neither of the target's leaks: %q", name, pr.Headline)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "target %s kind %s\nheadline %s\nsummary %s\n", pr.Target, pr.Kind, digits.ReplaceAllString(pr.Headline, "#"), path.Base(pr.SummaryKey))
+	fmt.Fprintf(&b, "target %s kind %s\nsummary %s\n", pr.Target, pr.Kind, path.Base(pr.SummaryKey))
 	for _, p := range pr.Profiles {
 		if p.Error != "" || p.Link == "" {
 			t.Fatalf("%s: profile %s: error %q, link %q", name, p.Name, p.Error, p.Link)
