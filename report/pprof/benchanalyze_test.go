@@ -7,11 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/metrics"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/pprof/profile"
 
@@ -88,36 +85,10 @@ func BenchmarkAnalyzeDataLarge(b *testing.B) {
 			}
 			decoded := raw.Len()
 			p, raw = nil, bytes.Buffer{}
-			runtime.GC()
-			base := heapObjects()
-			var peak atomic.Uint64
-			stop := make(chan struct{})
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				t := time.NewTicker(100 * time.Microsecond)
-				defer t.Stop()
-				for {
-					select {
-					case <-stop:
-						return
-					case <-t.C:
-						if h := heapObjects(); h > peak.Load() {
-							peak.Store(h)
-						}
-					}
-				}
-			}()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := AnalyzeData(data, 0, Options{Top: 10}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			close(stop)
-			<-done
-			b.ReportMetric(float64(decoded), "decoded-B")
-			b.ReportMetric(float64(peak.Load()-min(base, peak.Load()))/float64(decoded), "peak-heap/decoded-B")
+			peakHeap(b, decoded, func() error {
+				_, err := AnalyzeData(data, 0, Options{Top: 10})
+				return err
+			})
 		})
 	}
 }
