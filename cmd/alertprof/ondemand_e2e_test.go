@@ -295,20 +295,37 @@ func doCaptureRequest(t *testing.T, req *http.Request, code int) handler.Capture
 	return st
 }
 
-// waitLeaking waits until the demo target's heap holds its leak, so that a
-// capture taken right after names it however slowly the target started.
+// waitLeaking waits until the demo target's leak holds most of its in-use
+// heap, so that a capture taken right after leads with it however slowly
+// the target started. The in-use figures come from the last completed GC,
+// so seeing the function in the profile is not enough: an early profile
+// names it among allocations while the heap is still mostly init data.
 func waitLeaking(t *testing.T, addr string) {
 	t.Helper()
-	waitUntil(t, time.Minute, "the demo target's heap shows its leak", func() bool {
+	waitUntil(t, time.Minute, "the demo target's in-use heap is mostly its leak", func() bool {
 		p, err := format.ParseProfile(httpGet(t, "http://"+addr+"/debug/pprof/heap"))
 		if err != nil {
 			t.Fatalf("the demo target's heap: %v", err)
 		}
-		for _, fn := range p.Function {
-			if strings.HasSuffix(fn.Name, "(*sessionCache).remember") {
-				return true
+		idx := -1
+		for i, st := range p.SampleType {
+			if st.Type == "inuse_space" {
+				idx = i
 			}
 		}
-		return false
+		if idx < 0 {
+			t.Fatalf("the demo target's heap has no inuse_space: %v", p.SampleType)
+		}
+		var leak, total int64
+		for _, s := range p.Sample {
+			total += s.Value[idx]
+			if len(s.Location) == 0 || len(s.Location[0].Line) == 0 || s.Location[0].Line[0].Function == nil {
+				continue
+			}
+			if strings.HasSuffix(s.Location[0].Line[0].Function.Name, "(*sessionCache).remember") {
+				leak += s.Value[idx]
+			}
+		}
+		return total > 0 && leak*2 > total
 	})
 }
