@@ -36,6 +36,8 @@ type Config struct {
 	Report          ReportConfig  `yaml:"report"`
 	Slack           SlackConfig   `yaml:"slack"`
 	UI              UIConfig      `yaml:"ui"`
+	// Coordination shares the work between replicas through Leases.
+	Coordination CoordinationConfig `yaml:"coordination"`
 
 	// WebhookToken comes from ALERTPROF_WEBHOOK_TOKEN, never from YAML.
 	WebhookToken string `yaml:"-"`
@@ -251,8 +253,9 @@ func defaultConfig() Config {
 			S3:         S3StoreConfig{Region: "us-east-1", TLS: true},
 			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
 		},
-		Report: ReportConfig{Top: 10},
-		UI:     defaultUIConfig(),
+		Report:       ReportConfig{Top: 10},
+		UI:           defaultUIConfig(),
+		Coordination: defaultCoordinationConfig(),
 	}
 }
 
@@ -354,6 +357,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.UI.validate(); err != nil {
+		return err
+	}
+	if err := c.validateCoordination(); err != nil {
 		return err
 	}
 	if _, err := capture.Plan(c.Capture.Profiles, c.Capture.CPUSeconds); err != nil {
