@@ -84,7 +84,7 @@ type Config struct {
 	CaptureAuth  Auth
 	PodsPerAlert int // targets captured concurrently per job (3)
 	// MaxConcurrentCaptures bounds the targets captured at once across all
-	// jobs (4); CapturesPerMinute bounds how many start per minute (60).
+	// jobs (4); CapturesPerMinute bounds how many start per minute (300).
 	MaxConcurrentCaptures int
 	CapturesPerMinute     int
 	// MaxLabelBytes bounds one label or annotation value (8 KiB).
@@ -126,7 +126,7 @@ func (c *Config) setDefaults() {
 		c.MaxConcurrentCaptures = 4
 	}
 	if c.CapturesPerMinute <= 0 {
-		c.CapturesPerMinute = 60
+		c.CapturesPerMinute = 300
 	}
 	if c.MaxLabelBytes <= 0 {
 		c.MaxLabelBytes = 8 << 10

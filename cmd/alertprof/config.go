@@ -227,7 +227,7 @@ func defaultConfig() Config {
 			Cooldown:         15 * time.Minute,
 			MaxPodsPerAlert:  3,
 			MaxConcurrent:    4,
-			MaxPerMinute:     60,
+			MaxPerMinute:     300,
 			Mode:             "auto",
 			Static: StaticConfig{
 				AllowedCIDRs: append([]string(nil), capture.DefaultAllowedCIDRs...),
