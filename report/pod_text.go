@@ -20,11 +20,14 @@ import (
 // the execution trace), the memory reconciliation before them.
 func WritePod(w io.Writer, pr PodReport) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "\n--- %s", pr.Target)
+	// The pod's one name, as Slack gives it; the address only when it
+	// says something more (a static target is named by its address).
+	title := cmp.Or(pr.Name, pr.Target)
+	fmt.Fprintf(bw, "\n--- %s", title)
 	if pr.AlertName != "" {
 		fmt.Fprintf(bw, "  alert %s", pr.AlertName)
 	}
-	if pr.Address != "" {
+	if pr.Address != "" && pr.Address != title {
 		fmt.Fprintf(bw, "  (%s)", pr.Address)
 	}
 	fmt.Fprintln(bw, " ---")

@@ -152,7 +152,7 @@ func TestCaptureCommandText(t *testing.T) {
 		t.Fatalf("alertprof capture: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
 	pod := "static/127.0.0.1-" + portOf(targetAddr)
-	for _, want := range []string{"--- " + pod + "  alert OnDemandCapture", "[heap] heap inuse_space: total", "[cpu] cpu cpu: total", "(*sessionCache).remember"} {
+	for _, want := range []string{"--- " + targetAddr + "  alert OnDemandCapture ---", "[heap] heap inuse_space: total", "[cpu] cpu cpu: total", "(*sessionCache).remember"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, stdout.String())
 		}
