@@ -43,9 +43,9 @@ log:
 
 	amAddr := startAlertmanager(t, work, "[alertname, instance]", "1h", apAddr, token)
 
-	// Let the demo target leak for a few seconds, as a real service would
-	// before its memory alert fires.
-	time.Sleep(3 * time.Second)
+	// Let the demo target leak until the leak holds most of its heap, as a
+	// real service's would before its memory alert fires.
+	waitLeaking(t, targetAddr)
 	startsAt := time.Now().Add(-time.Minute)
 	fire := func(endsAt time.Time) {
 		postAlerts(t, amAddr, []amAlert{

@@ -45,9 +45,9 @@ func TestCaptureOnDemandMatchesAlert(t *testing.T) {
   profiles: [heap, goroutine, goroutines, cpu]
 `})
 	apAddr, store, cfgPath := serve.addr, serve.store, serve.config
-	// Let the target leak for a while, as a real service would before
-	// anyone looks at it.
-	time.Sleep(3 * time.Second)
+	// Let the demo target leak until the leak holds most of its heap, as a
+	// real service's would before its memory alert fires.
+	waitLeaking(t, targetAddr)
 
 	// 1. The alert.
 	alert := template.Alert{Status: "firing", StartsAt: time.Now(), Fingerprint: "ondemand-e2e",
