@@ -163,6 +163,24 @@ func TestAPIServer(t *testing.T) {
 				}
 			})
 		}
+		// Replicas on S3: coordination on, a real MinIO bucket, and the
+		// Lease Role applied (alertprof may take Leases from the start).
+		t.Run("replicas on S3", func(t *testing.T) {
+			endpoint := startMinio(t)
+			objs := render(t, "-f", replicasValues, "--set", "config.store.s3.endpoint="+endpoint,
+				"--set", "config.store.s3.create_bucket=true",
+				"--set", "secret.awsAccessKeyId="+minioUser, "--set", "secret.awsSecretAccessKey="+minioPassword)
+			var leaseRBAC objects
+			for _, u := range objs {
+				if u.GetName() == "alertprof-leases" || u.GetKind() == "ServiceAccount" {
+					leaseRBAC = append(leaseRBAC, u)
+				}
+			}
+			a.apply(t, leaseRBAC, false)
+			if err := runServe(t, bin, kubeconfig, objs); err != nil {
+				t.Fatal(err)
+			}
+		})
 		// The check has teeth: a misspelt config key that gets past the
 		// schema (--skip-schema-validation) stops alertprof at start.
 		t.Run("misspelt key is refused", func(t *testing.T) {
