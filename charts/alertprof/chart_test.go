@@ -120,7 +120,7 @@ func (o objects) one(t testing.TB, kind string, v any) {
 }
 
 func TestLint(t *testing.T) {
-	for _, args := range [][]string{nil, {"-f", everythingOn}} {
+	for _, args := range [][]string{nil, {"-f", everythingOn}, {"-f", replicasValues}, {"-f", replicasValues, "--set", "replicaCount=3"}} {
 		out, err := helm(t, append([]string{"lint", "--strict", "."}, args...)...)
 		if err != nil {
 			t.Errorf("helm lint --strict %q: %v\n%s", args, err, out)
@@ -139,7 +139,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"config.capture.kubernetes.fetchMode=proxy", "fetchMode"},
 		{"config.listen=:8080", "listen"},
 		{"replicaCount=two", "replicaCount"},
-		{"replicaCount=2", "replicaCount"},
+		{"replicaCount=-1", "replicaCount"},
 		{"service.port=http", "port"},
 		{"config.capture.mode=dynamic", "mode"},
 		{"config.capture.cooldown=0s", "cooldown"},

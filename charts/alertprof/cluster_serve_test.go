@@ -15,13 +15,16 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
 // runServe writes the rendered ConfigMap's config to a file and runs
 // `alertprof serve --config FILE` with the Secret's values as its
-// environment, as the pod does, until /healthz answers; alertprof's own
-// strict decoder and validation judge the config. Only the store and
+// environment, and the Deployment's downward-API variables (POD_NAME,
+// POD_NAMESPACE: a pod name and the release namespace), as the pod does,
+// until /healthz answers; alertprof's own strict decoder and validation
+// judge the config. Only the store and
 // spool directories (the pod's emptyDir mounts) are moved to a temporary
 // directory; every key stays as rendered. It returns an error when
 // alertprof exits before it is up.
@@ -56,6 +59,21 @@ func runServe(t *testing.T, bin, kubeconfig string, objs objects) error {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}
 	for k, v := range sec.Data {
 		cmd.Env = append(cmd.Env, k+"="+string(v))
+	}
+	var dep appsv1.Deployment
+	objs.one(t, "Deployment", &dep)
+	for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		if e.ValueFrom == nil || e.ValueFrom.FieldRef == nil {
+			continue
+		}
+		switch f := e.ValueFrom.FieldRef.FieldPath; f {
+		case "metadata.name":
+			cmd.Env = append(cmd.Env, e.Name+"="+dep.Name+"-serve-test")
+		case "metadata.namespace":
+			cmd.Env = append(cmd.Env, e.Name+"="+releaseNS)
+		default:
+			t.Fatalf("env %s from %s: runServe knows no value for it", e.Name, f)
+		}
 	}
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs

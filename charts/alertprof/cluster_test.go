@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,17 @@ func TestAPIServer(t *testing.T) {
 
 	t.Run("dry-run apply, default values", func(t *testing.T) { a.apply(t, render(t), true) })
 	t.Run("dry-run apply, everything on", func(t *testing.T) { a.apply(t, render(t, "-f", everythingOn), true) })
+	t.Run("dry-run apply, 2 and 3 replicas on S3", func(t *testing.T) {
+		for want, args := range map[int32][]string{2: {"-f", replicasValues}, 3: {"-f", replicasValues, "--set", "replicaCount=3"}} {
+			objs := render(t, args...)
+			var dep appsv1.Deployment
+			objs.one(t, "Deployment", &dep)
+			if dep.Spec.Replicas == nil || *dep.Spec.Replicas != want {
+				t.Errorf("values %q: replicas %v, want %d", args, dep.Spec.Replicas, want)
+			}
+			a.apply(t, objs, true)
+		}
+	})
 	t.Run("pod template passes Pod Security restricted", func(t *testing.T) {
 		// PodSecurity admission enforces on Pods, not Deployments: dry-run
 		// a Pod made from each Deployment's template in a namespace that
@@ -81,7 +93,7 @@ func TestAPIServer(t *testing.T) {
 		}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		for _, args := range [][]string{nil, {"-f", everythingOn}} {
+		for _, args := range [][]string{nil, {"-f", everythingOn}, {"-f", replicasValues}} {
 			var dep appsv1.Deployment
 			render(t, args...).one(t, "Deployment", &dep)
 			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "alertprof-psa", Namespace: "restricted"}, Spec: dep.Spec.Template.Spec}
@@ -96,13 +108,16 @@ func TestAPIServer(t *testing.T) {
 	t.Run("cluster-wide RBAC as the ServiceAccount", func(t *testing.T) {
 		testRBAC(t, c, a, admin, true)
 	})
+	t.Run("Leases as the ServiceAccount, in its namespace only", func(t *testing.T) {
+		testLeaseRBAC(t, c, a, admin)
+	})
 	t.Run("helm install --dry-run=server prints the NOTES snippet", func(t *testing.T) {
 		kubeconfig := adminKubeconfig(t, c)
 		// kube-apiserver built from the module proxy reports version
 		// v0.0.0-master, which fails Chart.yaml's kubeVersion: install a
 		// copy of the chart without that one line.
 		chart := chartCopyWithoutKubeVersion(t)
-		for _, args := range [][]string{nil, {"-f", everythingOn}} {
+		for _, args := range [][]string{nil, {"-f", everythingOn}, {"-f", replicasValues}} {
 			// Its own release and namespace: the RBAC subtests create
 			// objects that helm would refuse to adopt.
 			out, err := helm(t, append([]string{"install", "notes", chart, "--namespace", "notes", "--dry-run=server", "--kubeconfig", kubeconfig}, args...)...)
@@ -123,6 +138,9 @@ func TestAPIServer(t *testing.T) {
 				if !strings.Contains(notes, want) {
 					t.Errorf("NOTES (%q) lack %q:\n%s", args, want, notes)
 				}
+			}
+			if many := slices.Contains(args, replicasValues); many != strings.Contains(notes, "2 replicas share incidents through S3") {
+				t.Errorf("NOTES (%q): the replicas note shows = %v, want %v:\n%s", args, !many, many, notes)
 			}
 		}
 	})
@@ -145,6 +163,24 @@ func TestAPIServer(t *testing.T) {
 				}
 			})
 		}
+		// Replicas on S3: coordination on, a real MinIO bucket, and the
+		// Lease Role applied (alertprof may take Leases from the start).
+		t.Run("replicas on S3", func(t *testing.T) {
+			endpoint := startMinio(t)
+			objs := render(t, "-f", replicasValues, "--set", "config.store.s3.endpoint="+endpoint,
+				"--set", "config.store.s3.create_bucket=true",
+				"--set", "secret.awsAccessKeyId="+minioUser, "--set", "secret.awsSecretAccessKey="+minioPassword)
+			var leaseRBAC objects
+			for _, u := range objs {
+				if u.GetName() == "alertprof-leases" || u.GetKind() == "ServiceAccount" {
+					leaseRBAC = append(leaseRBAC, u)
+				}
+			}
+			a.apply(t, leaseRBAC, false)
+			if err := runServe(t, bin, kubeconfig, objs); err != nil {
+				t.Fatal(err)
+			}
+		})
 		// The check has teeth: a misspelt config key that gets past the
 		// schema (--skip-schema-validation) stops alertprof at start.
 		t.Run("misspelt key is refused", func(t *testing.T) {

@@ -175,6 +175,8 @@ func typeOf(v *yaml.Node) string {
 		return "float"
 	case "!!bool":
 		return "bool"
+	case "!!null":
+		return "null"
 	}
 	return "string"
 }

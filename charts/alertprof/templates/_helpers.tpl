@@ -50,8 +50,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/* The rendered config file: the config value, with public_url from the
-Ingress or HTTPRoute unless config.public_url is set (listen comes from
-service.port). */}}
+Ingress or HTTPRoute unless config.public_url is set, and
+coordination.enabled true with more than one replica unless
+config.coordination.enabled is set (listen comes from service.port). */}}
 {{- define "alertprof.config" -}}
 {{- if hasKey .Values.config "listen" }}
 {{- fail "config.listen is set by the chart from service.port; remove it" }}
@@ -59,6 +60,11 @@ service.port). */}}
 {{- $c := deepCopy .Values.config }}
 {{- with include "alertprof.publicURL" . }}
 {{- $_ := set $c "public_url" . }}
+{{- end }}
+{{- if include "alertprof.coordination" . }}
+{{- $co := get $c "coordination" | default dict }}
+{{- $_ := set $co "enabled" true }}
+{{- $_ := set $c "coordination" $co }}
 {{- end }}
 {{- toYaml $c }}
 {{- end }}
