@@ -41,8 +41,12 @@ func TestServeSummarizesALargeHeapInASmallPod(t *testing.T) {
 	// The decoded cap raised past this profile's 68 MB (the default is
 	// 64 MiB); the memory budget stays the default 128 MiB: the streamed
 	// summary is charged by its tables, which are a small part of it.
+	// The target takes a while to write 700,000 stacks, longer on a
+	// loaded machine: the fetch timeout is raised, as this test is about
+	// the receiver's memory, not the target's speed.
 	serve := startServer(t, work, serveConfig{token: token, yaml: `capture:
   profiles: [heap]
+  timeout: 3m
   job_timeout: 5m
   max_decoded_bytes: 104857600
 `})
