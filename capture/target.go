@@ -37,6 +37,11 @@ type Target struct {
 	// alertprof.io/slack-channel annotations; empty when not set.
 	Owner        string
 	SlackChannel string
+	// Workload names the pod's workload as "Kind/name" (a Deployment for
+	// the pods of its ReplicaSets); empty when the pod has no controller
+	// or the target is static. With Namespace it finds the captures of
+	// the workload's other pods.
+	Workload string
 }
 
 // Key identifies the target for dedupe and cooldowns.
