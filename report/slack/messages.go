@@ -140,7 +140,7 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 		head += " (" + escapeMrkdwn(pr.Kind) + ")"
 	}
 	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(head+alertWords(pr.Annotations), maxTextLen)), nil, nil))
-	room := maxBlocks - 4 // the title, failures, links and the note on cuts
+	room := maxBlocks - 4                                         // the title, failures, links and the note on cuts
 	if bk, rows := beforeKillBlocks(pr.BeforeKill); len(bk) > 0 { // the instance that died comes first
 		msg.blocks = append(msg.blocks, bk...)
 		msg.cut.Rows += rows
