@@ -140,8 +140,9 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 		head += " (" + escapeMrkdwn(pr.Kind) + ")"
 	}
 	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(head+alertWords(pr.Annotations), maxTextLen)), nil, nil))
-	room := maxBlocks - 4                                         // the title, failures, links and the note on cuts
-	if bk, rows := beforeKillBlocks(pr.BeforeKill); len(bk) > 0 { // the instance that died comes first
+	room := maxBlocks - 4 // the title, failures, links and the note on cuts
+	// The capture of the instance that died, if any, comes first.
+	if bk, rows := beforeKillBlocks(pr.BeforeKill); len(bk) > 0 {
 		msg.blocks = append(msg.blocks, bk...)
 		msg.cut.Rows += rows
 		room -= len(bk)
