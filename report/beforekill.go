@@ -180,7 +180,7 @@ func writeBeforeKill(w io.Writer, bk *BeforeKill) {
 		fmt.Fprintf(w, "   %s\n", bk.GrowthError)
 	}
 	if bk.RecordLink != "" {
-		fmt.Fprintf(w, "   %-10s %s\n", "earlier", bk.RecordLink)
+		fmt.Fprintf(w, "   %-10s %s\n", "record", bk.RecordLink)
 	}
 	if bk.SummaryLink != "" {
 		fmt.Fprintf(w, "   %-10s %s\n", "summary", bk.SummaryLink)
