@@ -34,8 +34,8 @@ func TestReplyLeadsWithBeforeKill(t *testing.T) {
 		t.Fatalf("%d calls, want the parent and the reply", len(calls))
 	}
 	var blocks []struct {
-		Type     string `json:"type"`
-		Text     struct{ Text string } `json:"text"`
+		Type     string                  `json:"type"`
+		Text     struct{ Text string }   `json:"text"`
 		Elements []struct{ Text string } `json:"elements"`
 	}
 	if err := json.Unmarshal([]byte(calls[1].Blocks()), &blocks); err != nil {
