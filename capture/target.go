@@ -38,9 +38,9 @@ type Target struct {
 	Owner        string
 	SlackChannel string
 	// Workload names the pod's workload as "Kind/name" (a Deployment for
-	// the pods of its ReplicaSets); empty when the pod has no controller
-	// or the target is static. With Namespace it finds the captures of
-	// the workload's other pods.
+	// the pods of its ReplicaSets, "Pod/<name>" for a pod without a
+	// controller); empty for a static target. With Namespace it finds the
+	// captures of the workload's other pods.
 	Workload string
 }
 

@@ -48,17 +48,19 @@ func hashKey(s string) string {
 }
 
 // indexCapture adds a pod's capture to the index of its pod and of its
-// workload. A report without stored artifacts is not indexed. Writes are
+// workload. Only Kubernetes pods (those with a workload) are indexed:
+// restarts are seen only there. A report without stored artifacts is not
+// indexed either. Writes are
 // serialized in this process; two replicas capture one pod only under
 // its claim, and a lost update of a workload's index loses one entry of
 // it, never a record.
 func (h *Handler) indexCapture(ctx context.Context, log *slog.Logger, inc report.Incident, t capture.Target, pr report.PodReport) {
-	if pr.Problem != "" || !slices.ContainsFunc(pr.Profiles, func(p report.ProfileReport) bool { return p.Key != "" }) {
+	if t.Workload == "" || pr.Problem != "" || !slices.ContainsFunc(pr.Profiles, func(p report.ProfileReport) bool { return p.Key != "" }) {
 		return
 	}
 	ref := captureRef{Incident: inc.ID, OpenedAt: inc.OpenedAt, Pod: t.Key(), CapturedAt: pr.CapturedAt}
 	keys := []string{podIndexKey(t.Key())}
-	if t.Workload != "" {
+	if t.Workload != "Pod/"+t.Pod { // a pod without a controller is its own workload
 		keys = append(keys, workloadIndexKey(t.Namespace, t.Workload))
 	}
 	h.indexMu.Lock()

@@ -10,8 +10,8 @@ import (
 // "Deployment/api"), from its controller's owner reference alone: a
 // ReplicaSet named <deployment>-<pod-template-hash> stands for its
 // Deployment, so that the pods of every rollout of one Deployment share a
-// workload. It needs no access to the workload objects; "" when the pod
-// has no controller.
+// workload. It needs no access to the workload objects. A pod without a
+// controller is its own workload, "Pod/<name>".
 func workloadOf(pod *corev1.Pod) string {
 	for _, ref := range pod.OwnerReferences {
 		if ref.Controller == nil || !*ref.Controller || ref.Name == "" {
@@ -24,5 +24,5 @@ func workloadOf(pod *corev1.Pod) string {
 		}
 		return ref.Kind + "/" + ref.Name
 	}
-	return ""
+	return "Pod/" + pod.Name
 }
