@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
@@ -28,20 +29,34 @@ func (h *Handler) beforeKill(ctx context.Context, log *slog.Logger, t capture.Ta
 	}
 	from := killed.FinishedAt.Add(-h.cfg.BeforeKillWindow)
 	in := func(r captureRef) bool { return r.CapturedAt.Before(killed.FinishedAt) && !r.CapturedAt.Before(from) }
-	ref, found := h.latestCapture(ctx, log, podIndexKey(t.Key()), in)
-	samePod := found
-	if !found && t.Workload != "" {
-		ref, found = h.latestCapture(ctx, log, workloadIndexKey(t.Namespace, t.Workload), in)
-		samePod = found && ref.Pod == t.Key()
+	// The pod's own captures first, then its workload's; the latest whose
+	// record still holds it (retention may have removed older ones).
+	refs := h.capturesIn(ctx, log, podIndexKey(t.Key()), in)
+	if t.Workload != "" {
+		refs = append(refs, h.capturesIn(ctx, log, workloadIndexKey(t.Namespace, t.Workload), in)...)
+	}
+	var (
+		ref      captureRef
+		earlier  report.PodReport
+		inc      report.Incident
+		recKey   string
+		found    bool
+		attempts int
+	)
+	for _, r := range refs {
+		if attempts++; attempts > maxRecordReads {
+			break
+		}
+		if earlier, inc, recKey, found = h.capturedReport(ctx, log, r); found {
+			ref = r
+			break
+		}
 	}
 	if !found {
 		log.Info("OOM kill with no capture before it", "container", killed.Container, "killed_at", killed.FinishedAt, "window", h.cfg.BeforeKillWindow)
 		return
 	}
-	earlier, inc, recKey, ok := h.capturedReport(ctx, log, ref)
-	if !ok {
-		return
-	}
+	samePod := ref.Pod == t.Key()
 	bk := report.BeforeKillOf(earlier, inc, killed, samePod, t.Workload)
 	bk.RecordKey, bk.RecordLink = recKey, h.deps.Store.Link(recKey)
 	if earlier.SummaryKey != "" {
@@ -58,22 +73,24 @@ func (h *Handler) beforeKill(ctx context.Context, log *slog.Logger, t capture.Ta
 	h.compareKilled(ctx, log, bk, fresh)
 }
 
-// latestCapture is the latest capture the index under key lists that in
-// accepts.
-func (h *Handler) latestCapture(ctx context.Context, log *slog.Logger, key string, in func(captureRef) bool) (captureRef, bool) {
+// maxRecordReads bounds the incident records one lookup reads.
+const maxRecordReads = 4
+
+// capturesIn are the captures the index under key lists that in accepts,
+// the latest first.
+func (h *Handler) capturesIn(ctx context.Context, log *slog.Logger, key string, in func(captureRef) bool) []captureRef {
 	var idx captureIndex
 	if _, err := h.loadJSON(ctx, key, &idx); err != nil {
 		log.Warn("reading the index of earlier captures failed", "key", key, "error", err)
-		return captureRef{}, false
+		return nil
 	}
-	var best captureRef
-	found := false
-	for _, r := range idx.Captures {
-		if in(r) && (!found || r.CapturedAt.After(best.CapturedAt)) {
-			best, found = r, true
+	var out []captureRef
+	for _, r := range slices.Backward(idx.Captures) { // kept oldest first
+		if in(r) {
+			out = append(out, r)
 		}
 	}
-	return best, found
+	return out
 }
 
 // capturedReport reads the pod report ref points at: from the book while
@@ -82,8 +99,9 @@ func (h *Handler) latestCapture(ctx context.Context, log *slog.Logger, key strin
 func (h *Handler) capturedReport(ctx context.Context, log *slog.Logger, ref captureRef) (report.PodReport, report.Incident, string, bool) {
 	rec, _, ok := h.book.saved(ref.Incident)
 	if !ok {
-		if _, err := h.loadJSON(ctx, ref.recordKey(), &rec); err != nil {
-			log.Warn("reading the record of a capture before the kill failed", "incident", ref.Incident, "error", err)
+		found, err := h.loadJSON(ctx, ref.recordKey(), &rec)
+		if err != nil || !found {
+			log.Warn("reading the record of a capture before the kill failed", "incident", ref.Incident, "found", found, "error", err)
 			return report.PodReport{}, report.Incident{}, "", false
 		}
 	}

@@ -70,14 +70,15 @@ func killAlert(kind, pod string) template.Alert {
 	}
 }
 
-func startKillHandler(t *testing.T, s *killScene, store *memStore) (*Handler, *recNotifier) {
+func startKillHandler(t *testing.T, s *killScene, store *memStore, window, cooldown time.Duration) (*Handler, *recNotifier) {
 	t.Helper()
 	plan, err := capture.Plan([]string{"heap"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := newRecNotifier()
-	h := startHandler(t, Config{Workers: 2, Plans: map[string][]capture.Profile{capture.KindMemory: plan, capture.KindRestart: plan}},
+	h := startHandler(t, Config{Workers: 2, Plans: map[string][]capture.Profile{capture.KindMemory: plan, capture.KindRestart: plan},
+		BeforeKillWindow: window, Cooldown: cooldown},
 		Deps{Resolver: s, Capturer: s, Store: store, Notifier: n, Now: s.Now})
 	return h, n
 }
@@ -103,9 +104,9 @@ func TestBeforeKill(t *testing.T) {
 		name        string
 		capturedPod string        // the pod the memory alert captured at t0
 		killedAt    time.Duration // after t0
-		window      time.Duration
-		restartFrom string // "" reports from the book; "store" from a restarted receiver
-		wantLead    string // prefix; "" for no capture before the kill
+		window      time.Duration // 0: the default (1h)
+		restartFrom string        // "" reports from the book; "store" from a restarted receiver
+		wantLead    string        // prefix; "" for no capture before the kill
 	}{
 		{"the pod's own capture", "api-1", 14 * time.Minute, 0, "", "14 min before the kill: inuse heap 410MB"},
 		{"another pod of the workload", "api-2", 14 * time.Minute, 0, "", "14 min before the kill (pod shop/api-2 of Deployment/api): inuse heap 410MB"},
@@ -121,8 +122,7 @@ func TestBeforeKill(t *testing.T) {
 			fresh := pproftest.Heap(t, map[string]int64{"main.leak": 2 * mib, "main.cache": 10 * mib})
 			s := &killScene{now: t0, killed: map[string]time.Time{}, heaps: map[string][]byte{"api-1": killed, "api-2": killed}}
 			store := &memStore{}
-			h, n := startKillHandler(t, s, store)
-			h.cfg.BeforeKillWindow = cmpDuration(tc.window, h.cfg.BeforeKillWindow)
+			h, n := startKillHandler(t, s, store, tc.window, 0)
 			mem, memInc := fireAndReport(t, h, n, killAlert(capture.KindMemory, tc.capturedPod))
 			if mem.BeforeKill != nil || mem.Problem != "" {
 				t.Fatalf("the memory alert's report: before kill %+v, problem %q", mem.BeforeKill, mem.Problem)
@@ -130,7 +130,7 @@ func TestBeforeKill(t *testing.T) {
 			if tc.restartFrom == "store" {
 				waitStored(t, store, recordKey(memInc))
 				_ = h.Shutdown(context.Background())
-				h, n = startKillHandler(t, s, store)
+				h, n = startKillHandler(t, s, store, tc.window, 0)
 			}
 			s.set(func(s *killScene) {
 				s.killed["api-1"] = t0.Add(tc.killedAt)
@@ -173,13 +173,6 @@ func TestBeforeKill(t *testing.T) {
 	}
 }
 
-func cmpDuration(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
 func waitStored(t *testing.T, store *memStore, key string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -207,5 +200,35 @@ func TestCaptureIndexBounded(t *testing.T) {
 		if want := t0.Add(time.Duration(i+5) * time.Minute); !r.CapturedAt.Equal(want) {
 			t.Fatalf("ref %d captured at %s, want %s", i, r.CapturedAt, want)
 		}
+	}
+}
+
+// TestBeforeKillSkipsAPrunedRecord: when the latest capture's record is
+// gone from the store, the report leads with the one before it.
+func TestBeforeKillSkipsAPrunedRecord(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	killed := pproftest.Heap(t, map[string]int64{"main.leak": 400 * mib})
+	s := &killScene{now: t0, killed: map[string]time.Time{}, heaps: map[string][]byte{"api-1": killed}}
+	store := &memStore{}
+	h, n := startKillHandler(t, s, store, 0, time.Minute)
+	_, first := fireAndReport(t, h, n, killAlert(capture.KindMemory, "api-1"))
+	s.set(func(s *killScene) { s.now = t0.Add(5 * time.Minute) })
+	a := killAlert(capture.KindMemory, "api-1")
+	a.Fingerprint += "-again"
+	_, second := fireAndReport(t, h, n, a)
+	if first.ID == second.ID {
+		t.Fatal("the second capture joined the first incident")
+	}
+	waitStored(t, store, recordKey(second))
+	_ = h.Shutdown(context.Background())
+	store.mu.Lock()
+	delete(store.objs, recordKey(second)) // retention removed it
+	store.mu.Unlock()
+
+	h, n = startKillHandler(t, s, store, 0, time.Minute)
+	s.set(func(s *killScene) { s.killed["api-1"], s.now = t0.Add(14*time.Minute), t0.Add(20*time.Minute) })
+	pr, _ := fireAndReport(t, h, n, killAlert(capture.KindRestart, "api-1"))
+	if pr.BeforeKill == nil || pr.BeforeKill.Incident != first.ID || !strings.HasPrefix(pr.BeforeKill.Lead, "14 min before the kill") {
+		t.Fatalf("before kill %+v, want the first capture (incident %s) 14 min before", pr.BeforeKill, first.ID)
 	}
 }
