@@ -41,6 +41,9 @@ func TestReplyLeadsWithBeforeKill(t *testing.T) {
 	if err := json.Unmarshal([]byte(calls[1].Blocks()), &blocks); err != nil {
 		t.Fatal(err)
 	}
+	if want := "Evidence for payments/api-1: " + pr.BeforeKill.Lead; calls[1].Text() != want {
+		t.Errorf("notification text %q, want %q", calls[1].Text(), want)
+	}
 	if len(blocks) < 5 {
 		t.Fatalf("%d blocks: %s", len(blocks), calls[1].Blocks())
 	}
