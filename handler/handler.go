@@ -95,6 +95,10 @@ type Config struct {
 	Settings capture.Settings
 	// Limits bound what the analysis reads of each artifact.
 	Limits Limits
+	// BeforeKillWindow is how long before an OOM kill a capture of the
+	// pod, or of its workload, may have been taken to lead the restart's
+	// report (1h); negative turns the lookup off.
+	BeforeKillWindow time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -134,6 +138,9 @@ func (c *Config) setDefaults() {
 	if c.Settings.CPUSeconds <= 0 {
 		c.Settings.CPUSeconds = 10
 	}
+	if c.BeforeKillWindow == 0 {
+		c.BeforeKillWindow = time.Hour
+	}
 }
 
 // Deps are the parts the handler drives.
@@ -172,6 +179,7 @@ type Handler struct {
 	pool     *pool
 	notices  *pool // jobs that only open an incident or post notes
 	ondemand *onDemands
+	indexMu  sync.Mutex // serializes writes of the capture indexes
 	ready    atomic.Bool
 	router   chi.Router
 }

@@ -21,7 +21,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 		plan = j.plan
 	}
 	pr := report.PodReport{Target: t.Key(), Address: t.Address, Name: podName(t), AlertName: alertName(a),
-		Annotations: podAnnotations(a), Kind: kind, CapturedAt: h.deps.Now(), Restart: t.Restart, MemoryBounds: t.Memory, Owner: t.Owner}
+		Annotations: podAnnotations(a), Kind: kind, CapturedAt: h.deps.Now(), Restart: t.Restart, MemoryBounds: t.Memory, Owner: t.Owner, Workload: t.Workload}
 	var arts []report.Artifact
 	for _, res := range h.deps.Capturer.Capture(ctx, t, plan) {
 		pr.Profiles = append(pr.Profiles, h.handleResult(ctx, log, j, t, res))
@@ -30,6 +30,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 		}
 	}
 	h.analyze(ctx, log, &pr, arts)
+	h.beforeKill(ctx, log, t, &pr, arts)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {
 		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")
@@ -42,6 +43,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 			log.Error("storing the summary failed", "key", key, "error", err)
 		}
 	}
+	h.indexCapture(ctx, log, j.incident, t, pr)
 	return pr
 }
 

@@ -137,6 +137,13 @@ type PodReport struct {
 	// Memory sets the runtime's memory statistics against MemoryBounds;
 	// nil when no memstats were captured.
 	Memory *memory.Reconciliation `json:"memory,omitempty"`
+	// Workload names the pod's workload as "Kind/name" (see
+	// capture.Target.Workload); empty when not known.
+	Workload string `json:"workload,omitempty"`
+	// BeforeKill is the latest capture of the pod, or of its workload,
+	// taken before the OOM kill its restart context reports; the report
+	// leads with it. Nil without such a kill or such a capture.
+	BeforeKill *BeforeKill `json:"before_kill,omitempty"`
 }
 
 // PodName is the name people know the pod by: Name, else Target.

@@ -31,6 +31,7 @@ func WritePod(w io.Writer, pr PodReport) error {
 		fmt.Fprintf(bw, "  (%s)", pr.Address)
 	}
 	fmt.Fprintln(bw, " ---")
+	writeBeforeKill(bw, pr.BeforeKill)
 	if pr.Headline != "" {
 		fmt.Fprintf(bw, "=> %s\n", pr.Headline)
 	}
@@ -64,6 +65,9 @@ func WritePod(w io.Writer, pr PodReport) error {
 		if err := WriteProfile(bw, p, pprof.DefaultTop); err != nil {
 			return err
 		}
+	}
+	if err := writeKilledGrowth(bw, pr.BeforeKill); err != nil {
+		return err
 	}
 	return bw.Flush()
 }

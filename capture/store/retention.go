@@ -11,7 +11,8 @@ import (
 )
 
 // Prune removes every incident whose newest file is older than cutoff,
-// then the day, month and year directories it leaves empty. An incident
+// then the day, month and year directories it leaves empty, then the
+// capture indexes not written since cutoff. An incident
 // still being written (a recent file anywhere under it) is kept whole.
 // It returns the incident keys (IncidentPrefix) removed.
 func (l *Local) Prune(cutoff time.Time) ([]string, error) {
@@ -52,7 +53,7 @@ func (l *Local) Prune(cutoff time.Time) ([]string, error) {
 			}
 		}
 	}
-	return removed, nil
+	return removed, l.pruneIndexes(cutoff)
 }
 
 func newestModTime(dir string) (time.Time, error) {

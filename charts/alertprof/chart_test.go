@@ -252,7 +252,7 @@ func TestEverythingOn(t *testing.T) {
 	// The PrometheusRule: each alert labelled alertprof_kind.
 	rules := ruleMap(t, objs.ofKind("PrometheusRule")[0])
 	wantKinds := map[string]string{
-		"ContainerMemoryNearLimit": "memory", "HistogramLatencyP99AboveSLO": "latency",
+		"ContainerMemoryNearLimit": "memory", "ContainerMemoryOOMRisk": "memory", "HistogramLatencyP99AboveSLO": "latency",
 		"ContainerRestarted": "restart", "ContainerOOMKilled": "restart",
 	}
 	for name, kind := range wantKinds {

@@ -193,6 +193,9 @@ func TestAPIServer(t *testing.T) {
 	t.Run("a restarted receiver keeps its state on the volume", func(t *testing.T) {
 		testRestartKeepsState(t, c, a, admin, buildAlertprof(t))
 	})
+	t.Run("before the kill: a restart alert leads with the capture near the limit", func(t *testing.T) {
+		testBeforeTheKill(t, c, a, admin, buildAlertprof(t))
+	})
 }
 
 // testRBAC applies the chart's ServiceAccount and RBAC objects for real,

@@ -293,7 +293,7 @@ func TestExtras(t *testing.T) {
 	if _, ok := rules["ContainerMemoryNearLimit"]; !ok {
 		t.Errorf("memory rule missing: %v", keys(rules))
 	}
-	none := render(t, "--set", "prometheusRule.enabled=true", "--set", "prometheusRule.memory.enabled=false",
+	none := render(t, "--set", "prometheusRule.enabled=true", "--set", "prometheusRule.memory.enabled=false", "--set", "prometheusRule.earlyWarning.enabled=false",
 		"--set", "prometheusRule.latency.enabled=false", "--set", "prometheusRule.restarts.enabled=false", "--set", "prometheusRule.oomKilled.enabled=false")
 	if n := len(none.ofKind("PrometheusRule")); n != 0 {
 		t.Errorf("%d PrometheusRules with every rule off, want none (an empty group is invalid)", n)

@@ -200,6 +200,19 @@ type LocalStoreConfig struct {
 // ReportConfig shapes the summary.
 type ReportConfig struct {
 	Top int `yaml:"top"`
+	// BeforeKillWindow is how long before an OOM kill a capture of the
+	// pod, or of its workload, may have been taken to lead the restart
+	// alert's report; 0 turns the lookup off.
+	BeforeKillWindow time.Duration `yaml:"before_kill_window"`
+}
+
+// beforeKillWindow is BeforeKillWindow for the handler, whose zero means
+// its default: off is negative there.
+func (r ReportConfig) beforeKillWindow() time.Duration {
+	if r.BeforeKillWindow == 0 {
+		return -1
+	}
+	return r.BeforeKillWindow
 }
 
 // defaultConfig holds every default in one place.
@@ -253,7 +266,7 @@ func defaultConfig() Config {
 			S3:         S3StoreConfig{Region: "us-east-1", TLS: true},
 			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
 		},
-		Report:       ReportConfig{Top: 10},
+		Report:       ReportConfig{Top: 10, BeforeKillWindow: time.Hour},
 		UI:           defaultUIConfig(),
 		Coordination: defaultCoordinationConfig(),
 	}
@@ -349,6 +362,8 @@ func (c Config) Validate() error {
 		return errors.New("config: store.local.dir is empty")
 	case c.Report.Top < 1:
 		return errors.New("config: report.top must be at least 1")
+	case c.Report.BeforeKillWindow < 0:
+		return fmt.Errorf("config: report.before_kill_window must not be negative (got %s); 0 turns the lookup off", c.Report.BeforeKillWindow)
 	}
 	if err := c.Webhook.Server.validate(); err != nil {
 		return err

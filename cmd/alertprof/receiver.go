@@ -86,6 +86,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
 		Settings:              capture.Settings{CPUSeconds: cfg.Capture.CPUSeconds, HeapGrowthWindow: cfg.Capture.HeapGrowthWindow},
 		Limits:                analysisLimits(cfg),
+		BeforeKillWindow:      cfg.Report.beforeKillWindow(),
 	}, handler.Deps{
 		Resolver:   resolver,
 		Capturer:   capturer,

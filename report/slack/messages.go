@@ -141,6 +141,13 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 	}
 	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(head+alertWords(pr.Annotations), maxTextLen)), nil, nil))
 	room := maxBlocks - 4 // the title, failures, links and the note on cuts
+	// The capture of the instance that died, if any, comes first.
+	if bk, rows := beforeKillBlocks(pr.BeforeKill); len(bk) > 0 {
+		msg.text += ": " + clip(escapeMrkdwn(pr.BeforeKill.Lead), maxTextLen/3)
+		msg.blocks = append(msg.blocks, bk...)
+		msg.cut.Rows += rows
+		room -= len(bk)
+	}
 	var memBlock slackgo.Block
 	if pr.Memory != nil {
 		text, rows := memorySection(pr.Memory)
