@@ -131,6 +131,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 	}
 	addMemory(pr)
 	addRateNotes(pr)
+	addWindows(pr)
 	pr.Headline = Headline(*pr)
 	return errs
 }
