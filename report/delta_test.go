@@ -98,3 +98,18 @@ func TestDeltaMutexNamesOnlyTheNewBurst(t *testing.T) {
 		t.Errorf("the text report does not label the window:\n%s", text.String())
 	}
 }
+
+// TestDeltaAllocsIsAllocs: net/http/pprof serves a delta allocs profile
+// without its default sample type, so that it reads as a heap profile;
+// the plan's name keeps it an allocs profile, over its window.
+func TestDeltaAllocsIsAllocs(t *testing.T) {
+	addr, _ := testprog.Run(t, testprog.Build(t, "./testdata/gen/rootcause"), "pprof ", "-mode", "grow")
+	pr, res := captureProfiles(t, addr, capture.KindMemory, capture.Settings{DeltaSeconds: 1}, "allocs")
+	if res[0].Window != 1 {
+		t.Fatalf("window %d, want a 1 s delta", res[0].Window)
+	}
+	p := pr.Profiles[0]
+	if p.Summary == nil || p.Summary.Kind != pprof.KindAllocs || p.Summary.SampleType != "alloc_space" || p.Window != "over the last 1s" {
+		t.Errorf("summary %+v labelled %q, want allocs alloc_space over the last 1s", p.Summary, p.Window)
+	}
+}

@@ -90,7 +90,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	pr, paths, errs := analyzeFiles(fs.Args(), opts, lim.maxBytes)
+	pr, paths, errs := analyzeArgs(fs.Args(), opts, lim.maxBytes)
 	status := 0
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "alertprof analyze:", err)
@@ -111,8 +111,13 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 // analyzeFiles reads the files and builds their pod report. paths holds
 // the file of each profile of the report; a file that cannot be read or
 // analysed is left out of them, with an error naming it.
-func analyzeFiles(files []string, opts report.Options, maxBytes int64) (pr report.PodReport, paths []string, errs []error) {
-	pr = report.PodReport{Target: podTarget(files)}
+func analyzeFiles(files []string, opts report.Options, maxBytes int64) (report.PodReport, []string, []error) {
+	return analyzePod(report.PodReport{Target: podTarget(files)}, files, opts, maxBytes)
+}
+
+// analyzePod is analyzeFiles with what is known of the pod beyond its
+// files (kind, memory bounds, restart record) in pr.
+func analyzePod(pr report.PodReport, files []string, opts report.Options, maxBytes int64) (_ report.PodReport, paths []string, errs []error) {
 	var arts []report.Artifact
 	for _, path := range files {
 		data, err := readFileMax(path, maxBytes)
@@ -185,6 +190,9 @@ func writeAnalyses(w io.Writer, pr report.PodReport, paths []string, outFormat s
 	if outFormat == "json" {
 		enc := json.NewEncoder(w)
 		for i, p := range pr.Profiles {
+			if paths[i] == "" {
+				continue // failed in the capture: no file
+			}
 			if err := enc.Encode(analysisOf(pr, p, paths[i])); err != nil {
 				return err
 			}

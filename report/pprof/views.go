@@ -28,6 +28,7 @@ func Analyze(p *profile.Profile, opts Options) ([]Summary, error) {
 	if p == nil {
 		return nil, errors.New("nil profile")
 	}
+	applyKind(p, opts.Kind)
 	if opts.SampleIndex != "" {
 		s, err := Summarize(p, opts)
 		if err != nil {
