@@ -33,14 +33,23 @@ func (p Profile) Cumulative() bool { return deltaEndpoints[p.Endpoint] && p.Debu
 // than what accumulated since the process started.
 func (p Profile) Delta() bool { return p.Cumulative() && p.Seconds > 0 }
 
-func deltaSeconds(s int) int {
+// DeltaCPU, as Settings.DeltaSeconds, makes the delta window the CPU
+// profile's, so that every window of a capture is one.
+const DeltaCPU = -1
+
+// deltaSeconds is the delta window of s, in seconds; 0 for none.
+func (s Settings) deltaSeconds() int {
+	d := s.DeltaSeconds
+	if d == DeltaCPU {
+		d = clampCPUSeconds(s.CPUSeconds)
+	}
 	switch {
-	case s <= 0:
+	case d <= 0:
 		return 0
-	case s > MaxDeltaSeconds:
+	case d > MaxDeltaSeconds:
 		return MaxDeltaSeconds
 	}
-	return s
+	return d
 }
 
 // WindowMeta is a fetched cumulative profile's window as artifact

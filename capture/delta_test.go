@@ -30,6 +30,10 @@ func TestDeltaPlan(t *testing.T) {
 			t.Errorf("%s: seconds %d (delta %v), want %d", p.Name, p.Seconds, p.Delta(), want)
 		}
 	}
+	follows, err := ProfileFor("block", Settings{CPUSeconds: 7, DeltaSeconds: DeltaCPU})
+	if err != nil || follows.Seconds != 7 || follows.Query() != "seconds=7" {
+		t.Errorf("block following the CPU window: %+v (%v), want 7 s", follows, err)
+	}
 	since, err := ProfileFor("mutex", Settings{CPUSeconds: 5})
 	if err != nil || since.Seconds != 0 || since.Delta() || !since.Cumulative() || since.Query() != "" {
 		t.Errorf("mutex without a delta window: %+v (%v), want since start", since, err)

@@ -77,7 +77,8 @@ type Settings struct {
 	// DeltaSeconds is the window of the cumulative profiles (allocs,
 	// block, mutex), clamped to [1, MaxDeltaSeconds]: they are fetched as
 	// their change over that many seconds (?seconds=N), not as what
-	// accumulated since the process started. Zero takes them since start.
+	// accumulated since the process started. Zero takes them since start;
+	// DeltaCPU takes CPUSeconds.
 	DeltaSeconds int
 }
 
@@ -100,7 +101,7 @@ func ProfileByName(name string, cpuSeconds int) (Profile, error) {
 func ProfileFor(name string, s Settings) (Profile, error) {
 	switch name {
 	case "allocs", "block", "mutex":
-		return Profile{Name: name, Endpoint: name, Seconds: deltaSeconds(s.DeltaSeconds)}, nil
+		return Profile{Name: name, Endpoint: name, Seconds: s.deltaSeconds()}, nil
 	case "heap", "goroutine", "threadcreate":
 		return Profile{Name: name, Endpoint: name}, nil
 	case "cpu":

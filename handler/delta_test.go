@@ -109,3 +109,41 @@ func TestDeltaWindowsAreLabelled(t *testing.T) {
 		t.Errorf("incident.json does not label the windows:\n%s", rec)
 	}
 }
+
+// TestOnDemandCPUWindowMovesTheDeltas: a request's CPU window is the
+// delta profiles' too when their window follows the CPU's, whether the
+// request names its profiles or takes its kind's plan; an explicit delta
+// window stays.
+func TestOnDemandCPUWindowMovesTheDeltas(t *testing.T) {
+	names := capture.DefaultPlans[capture.KindLatency]
+	for _, tc := range []struct {
+		name  string
+		delta int
+		want  int
+	}{
+		{"follows the CPU", capture.DeltaCPU, 3},
+		{"its own", 8, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := capture.Settings{CPUSeconds: 10, TraceSeconds: 1, DeltaSeconds: tc.delta}
+			latency, err := capture.PlanFor(names, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := &Handler{cfg: Config{Settings: s, Plans: map[string][]capture.Profile{capture.KindLatency: latency}}}
+			a := alert("firing", "127.0.0.1:6060")
+			a.Labels["alertprof_kind"] = capture.KindLatency
+			for _, req := range []CaptureRequest{{CPUSeconds: 3}, {CPUSeconds: 3, Profiles: names}} {
+				plan, err := h.planOf(&req, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range plan {
+					if (p.Name == "cpu" && p.Seconds != 3) || (p.Delta() && p.Seconds != tc.want) {
+						t.Errorf("profiles %v: %s takes %d s, want cpu 3 s and deltas %d s", req.Profiles, p.Name, p.Seconds, tc.want)
+					}
+				}
+			}
+		})
+	}
+}

@@ -46,8 +46,8 @@ func (c Config) plans() (map[string][]capture.Profile, error) {
 func (c Config) settings() capture.Settings {
 	delta := c.Capture.DeltaSeconds
 	switch delta {
-	case 0: // the capture's window: the CPU profile's
-		delta = c.Capture.CPUSeconds
+	case 0: // the capture's window: the CPU profile's, on demand too
+		delta = capture.DeltaCPU
 	case -1: // since process start
 		delta = 0
 	}

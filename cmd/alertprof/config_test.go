@@ -84,8 +84,11 @@ func TestLoadConfig(t *testing.T) {
 					}
 				}
 			}
-			if s := cfg.settings(); s.DeltaSeconds != tc.want {
-				t.Errorf("%q: on-demand settings %+v, want a %d s delta", tc.body, s, tc.want)
+			// On demand too, where a request's CPU window is the delta's
+			// when the delta follows it.
+			p, err := capture.ProfileFor("mutex", cfg.settings())
+			if err != nil || p.Seconds != tc.want {
+				t.Errorf("%q: on-demand mutex %+v (%v), want a %d s delta", tc.body, p, err, tc.want)
 			}
 		}
 	})
