@@ -28,7 +28,9 @@ import (
 // reconciliation.
 type analysis struct {
 	pprof.Summary
-	Views      []pprof.Summary  `json:"views,omitempty"`
+	Views []pprof.Summary `json:"views,omitempty"`
+	// Window is what time an allocs, block or mutex profile covers.
+	Window     string           `json:"window,omitempty"`
 	Goroutines *goroutines.Dump `json:"goroutines,omitempty"`
 	// GoroutineGrowth is a dump's growth since the --base dump.
 	GoroutineGrowth *goroutines.Growth     `json:"goroutine_growth,omitempty"`
@@ -220,7 +222,7 @@ func analysisOf(pr report.PodReport, p report.ProfileReport, path string) analys
 	empty := pprof.Summary{File: path, Rows: []pprof.Row{}, CumRows: []pprof.Row{}}
 	switch {
 	case p.Summary != nil:
-		a := analysis{Summary: *p.Summary, Views: p.Views}
+		a := analysis{Summary: *p.Summary, Views: p.Views, Window: p.Window}
 		a.File = path
 		for i := range a.Views {
 			a.Views[i].File = path

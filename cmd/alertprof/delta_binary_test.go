@@ -104,6 +104,10 @@ func TestCaptureDeltaThroughTheBinary(t *testing.T) {
 		t.Errorf("the delta mutex section, want %s over the last 2s and no %s:\n%s", newHolder, oldHolder, mutex)
 	}
 	checkAnalyzeDirMatchesSummary(t, summary)
+	js, err := exec.Command(binary, "analyze", "--format", "json", filepath.Join(filepath.Dir(summary), "mutex.pb.gz")).Output()
+	if err != nil || !strings.Contains(string(js), `"window":"over the last 2s"`) {
+		t.Errorf("analyze --format json (%v) does not give the window:\n%.300s", err, js)
+	}
 
 	since, _ := capture("capture:\n  delta_seconds: -1\n")
 	mutex = section(since, "mutex")
