@@ -20,6 +20,10 @@ type Meta struct {
 	Pod       string `json:"pod,omitempty"`
 	Profile   string `json:"profile,omitempty"`
 	AlertName string `json:"alertname,omitempty"`
+	// Window is what time a cumulative profile (allocs, block, mutex)
+	// covers: "10s" for its change over the last ten seconds of the
+	// capture, SinceStart for everything since the process started.
+	Window string `json:"window,omitempty"`
 }
 
 // RedactURL returns raw without its query string and user info, for logs.

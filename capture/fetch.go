@@ -27,10 +27,16 @@ type Result struct {
 	// types, times), as the validity check read it: samples and tables
 	// are not kept, the analysis streams them from Data. It is nil when
 	// Err is set or the profile is text or an execution trace.
-	Parsed   *profile.Profile
-	Err      error
-	Started  time.Time
-	Duration time.Duration
+	Parsed *profile.Profile
+	// Window is the delta window, in seconds, that a cumulative profile
+	// (allocs, block, mutex) covers; 0 when it covers the time since the
+	// process started (none was asked for, or the target ignored or
+	// refused it). WindowNote says why a delta asked for was not got.
+	Window     int
+	WindowNote string
+	Err        error
+	Started    time.Time
+	Duration   time.Duration
 }
 
 // Fetcher takes pprof snapshots over HTTP.
@@ -120,7 +126,7 @@ func (f *Fetcher) deadline(p Profile) time.Duration {
 }
 
 // Fetch takes one profile from t.
-func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
+func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) Result {
 	if p.Delay > 0 {
 		// The second snapshot of a pair: wait out the window first.
 		t := time.NewTimer(p.Delay)
@@ -131,6 +137,14 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 			return Result{Profile: p, Started: time.Now(), Err: fetchErr(p, ReasonCanceled, "canceled while waiting for the snapshot window", context.Cause(ctx))}
 		}
 	}
+	if p.Delta() {
+		return f.fetchDelta(ctx, t, p)
+	}
+	return f.fetchOnce(ctx, t, p)
+}
+
+// fetchOnce makes the one request of p.
+func (f *Fetcher) fetchOnce(ctx context.Context, t Target, p Profile) (res Result) {
 	res = Result{Profile: p, Started: time.Now()}
 	defer func() { res.Duration = time.Since(res.Started) }() // named result, so the caller sees it
 	limit := f.deadline(p)
@@ -162,7 +176,9 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 
 	if resp.StatusCode != http.StatusOK {
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		res.Err = fetchErr(p, ReasonStatus, statusDetail(resp.StatusCode, head), nil)
+		fe := fetchErr(p, ReasonStatus, statusDetail(resp.StatusCode, head), nil)
+		fe.Status = resp.StatusCode
+		res.Err = fe
 		return res
 	}
 	data, cut, release, err := readBody(ctx, resp.Body, f.maxBytes, f.budget)
@@ -188,7 +204,7 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 	if !admitted {
 		// Too large to decode here, or the budget is busy: the analysis
 		// decodes it within the budget, or says why it cannot.
-		res.Data = data
+		res.Data, res.Window = data, deltaWindow(p, resp.Header, 0)
 		return res
 	}
 	defer done()
@@ -199,6 +215,7 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target, p Profile) (res Result) {
 		return res
 	}
 	res.Data, res.Parsed = data, keepParsed(parsed, data)
+	res.Window = deltaWindow(p, resp.Header, parsed.DurationNanos)
 	return res
 }
 

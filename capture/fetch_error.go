@@ -27,7 +27,9 @@ type FetchError struct {
 	Profile string
 	Reason  string
 	Detail  string
-	Err     error
+	// Status is the HTTP status the target answered, for ReasonStatus.
+	Status int
+	Err    error
 }
 
 func (e *FetchError) Error() string {

@@ -27,7 +27,8 @@ type Profile struct {
 	// Endpoint is the handler under the pprof base path: "heap", "profile", ...
 	Endpoint string
 	// Seconds is the sampling window for profiles that take one (cpu,
-	// trace, or a delta heap); zero for instant snapshots.
+	// trace, or a delta of a cumulative profile: allocs, block, mutex);
+	// zero for instant snapshots and since-start profiles.
 	Seconds int
 	// Debug is the endpoint's debug parameter (2 for goroutine stacks as
 	// text); zero asks for the protobuf profile.
@@ -73,6 +74,12 @@ type Settings struct {
 	// TraceSeconds is the execution trace window, clamped to
 	// [1, MaxTraceSeconds]; zero means DefaultTraceSeconds.
 	TraceSeconds int
+	// DeltaSeconds is the window of the cumulative profiles (allocs,
+	// block, mutex), clamped to [1, MaxDeltaSeconds]: they are fetched as
+	// their change over that many seconds (?seconds=N), not as what
+	// accumulated since the process started. Zero takes them since start;
+	// DeltaCPU takes CPUSeconds.
+	DeltaSeconds int
 }
 
 // DefaultHeapGrowthWindow is the time between the two heap snapshots.
@@ -85,14 +92,17 @@ func ProfileByName(name string, cpuSeconds int) (Profile, error) {
 }
 
 // ProfileFor returns the fetch spec for a profile name: a pprof profile
-// (heap, allocs, goroutine, block, mutex, threadcreate, cpu), the goroutine
+// (heap, allocs, goroutine, block, mutex, threadcreate, cpu; allocs,
+// block and mutex over DeltaSeconds when set), the goroutine
 // stacks as text ("goroutines", goroutine?debug=2), the runtime's memory
 // statistics ("memstats", heap?debug=1), the second heap snapshot
 // ("heap-2", taken HeapGrowthWindow after the first), or an execution
 // trace of TraceSeconds ("trace").
 func ProfileFor(name string, s Settings) (Profile, error) {
 	switch name {
-	case "heap", "allocs", "goroutine", "block", "mutex", "threadcreate":
+	case "allocs", "block", "mutex":
+		return Profile{Name: name, Endpoint: name, Seconds: s.deltaSeconds()}, nil
+	case "heap", "goroutine", "threadcreate":
 		return Profile{Name: name, Endpoint: name}, nil
 	case "cpu":
 		return Profile{Name: "cpu", Endpoint: "profile", Seconds: clampCPUSeconds(s.CPUSeconds)}, nil

@@ -65,8 +65,11 @@ func (h *Handler) handleResult(ctx context.Context, log *slog.Logger, j job, t c
 	h.metrics.captures.WithLabelValues(name, "ok").Inc()
 	out.Bytes = len(res.Data)
 
+	out.Note = res.WindowNote // a delta asked for but not got
 	key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, res.Profile.File())
-	err := h.deps.Store.Put(ctx, key, res.Data, artifactMeta(j, t, name))
+	meta := artifactMeta(j, t, name)
+	meta.Window = res.WindowMeta()
+	err := h.deps.Store.Put(ctx, key, res.Data, meta)
 	switch {
 	case err == nil:
 		out.Key, out.Link = key, h.deps.Store.Link(key)

@@ -95,7 +95,9 @@ func (req *CaptureRequest) validate(maxLabelBytes int) (map[string]string, error
 }
 
 // planOf is the plan for req: its profiles, else its kind's plan, else the
-// default plan; a CPU window in the request applies to the cpu profile.
+// default plan; a CPU window in the request applies to the cpu profile,
+// and to the delta profiles (allocs, block, mutex) when their window
+// follows the CPU's (capture.DeltaCPU).
 func (h *Handler) planOf(req *CaptureRequest, a template.Alert) ([]capture.Profile, error) {
 	if len(req.Profiles) > 0 {
 		s := h.cfg.Settings
@@ -112,7 +114,8 @@ func (h *Handler) planOf(req *CaptureRequest, a template.Alert) ([]capture.Profi
 	plan = slices.Clone(plan)
 	if req.CPUSeconds > 0 {
 		for i := range plan {
-			if plan[i].Name == "cpu" {
+			followsCPU := plan[i].Delta() && h.cfg.Settings.DeltaSeconds == capture.DeltaCPU
+			if plan[i].Name == "cpu" || followsCPU {
 				plan[i].Seconds = req.CPUSeconds
 			}
 		}

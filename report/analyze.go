@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/pprof/profile"
 
@@ -131,6 +132,7 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 	}
 	addMemory(pr)
 	addRateNotes(pr)
+	addWindows(pr)
 	pr.Headline = Headline(*pr)
 	return errs
 }
@@ -225,6 +227,10 @@ func analyzeArtifact(a Artifact, f format.Format, out *ProfileReport, opts Optio
 // its diff with a base given as bytes.
 func analyzeProfile(a Artifact, out *ProfileReport, opts Options) (*profile.Profile, error) {
 	popts := pprof.Options{Top: opts.Top, SampleIndex: opts.SampleIndex}
+	if strings.Contains(strings.ToLower(a.Name), pprof.KindAllocs) {
+		// A delta allocs profile cannot say it is one: the plan's name does.
+		popts.Kind = pprof.KindAllocs
+	}
 	switch {
 	case !opts.hasBase() && len(a.Data) > 0:
 		sums, err := pprof.AnalyzeData(a.Data, opts.maxDecoded(), popts)

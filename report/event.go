@@ -87,6 +87,10 @@ type ProfileReport struct {
 	MemStats *memory.Stats `json:"memstats,omitempty"`
 	// Trace summarizes an execution trace (/debug/pprof/trace).
 	Trace *exectrace.Summary `json:"trace,omitempty"`
+	// Window is what time a cumulative profile (allocs, block, mutex)
+	// covers: "over the last 10s" when it was taken as a delta over the
+	// capture's window, "since process start" otherwise; "" for others.
+	Window string `json:"window,omitempty"`
 	// Pending says the artifact waits in the local spool for the object
 	// store to come back; Link works once it is uploaded.
 	Pending bool `json:"pending,omitempty"`

@@ -30,9 +30,10 @@ func addRateNotes(pr *PodReport) {
 		}
 		// An empty mutex profile reads as block (no unlock to tell them
 		// apart): the plan's name says which it is, and relabels it.
+		var off string
 		switch name := strings.ToLower(p.Name); {
 		case strings.Contains(name, "mutex"):
-			p.Note = mutexOffNote
+			off = mutexOffNote
 			s.Kind = pprof.KindMutex
 			for i := range p.Views {
 				if p.Views[i].Total == 0 {
@@ -40,11 +41,25 @@ func addRateNotes(pr *PodReport) {
 				}
 			}
 		case strings.Contains(name, "block"):
-			p.Note = blockOffNote
+			off = blockOffNote
 		case s.Kind == pprof.KindMutex:
-			p.Note = mutexOffNote
+			off = mutexOffNote
 		default:
-			p.Note = contentionOffNote
+			off = contentionOffNote
+		}
+		if p.Note != "" { // what the capture said of the window
+			off = p.Note + "; " + off
+		}
+		p.Note = off
+	}
+}
+
+// addWindows labels each cumulative profile of pr (allocs, block, mutex)
+// with the time it covers, from its main summary.
+func addWindows(pr *PodReport) {
+	for i := range pr.Profiles {
+		if p := &pr.Profiles[i]; p.Summary != nil {
+			p.Window = p.Summary.Window()
 		}
 	}
 }

@@ -28,7 +28,9 @@ import (
 // reconciliation.
 type analysis struct {
 	pprof.Summary
-	Views      []pprof.Summary  `json:"views,omitempty"`
+	Views []pprof.Summary `json:"views,omitempty"`
+	// Window is what time an allocs, block or mutex profile covers.
+	Window     string           `json:"window,omitempty"`
 	Goroutines *goroutines.Dump `json:"goroutines,omitempty"`
 	// GoroutineGrowth is a dump's growth since the --base dump.
 	GoroutineGrowth *goroutines.Growth     `json:"goroutine_growth,omitempty"`
@@ -90,7 +92,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	pr, paths, errs := analyzeFiles(fs.Args(), opts, lim.maxBytes)
+	pr, paths, errs := analyzeArgs(fs.Args(), opts, lim.maxBytes)
 	status := 0
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "alertprof analyze:", err)
@@ -111,8 +113,13 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 // analyzeFiles reads the files and builds their pod report. paths holds
 // the file of each profile of the report; a file that cannot be read or
 // analysed is left out of them, with an error naming it.
-func analyzeFiles(files []string, opts report.Options, maxBytes int64) (pr report.PodReport, paths []string, errs []error) {
-	pr = report.PodReport{Target: podTarget(files)}
+func analyzeFiles(files []string, opts report.Options, maxBytes int64) (report.PodReport, []string, []error) {
+	return analyzePod(report.PodReport{Target: podTarget(files)}, files, opts, maxBytes)
+}
+
+// analyzePod is analyzeFiles with what is known of the pod beyond its
+// files (kind, memory bounds, restart record) in pr.
+func analyzePod(pr report.PodReport, files []string, opts report.Options, maxBytes int64) (_ report.PodReport, paths []string, errs []error) {
 	var arts []report.Artifact
 	for _, path := range files {
 		data, err := readFileMax(path, maxBytes)
@@ -185,6 +192,9 @@ func writeAnalyses(w io.Writer, pr report.PodReport, paths []string, outFormat s
 	if outFormat == "json" {
 		enc := json.NewEncoder(w)
 		for i, p := range pr.Profiles {
+			if paths[i] == "" {
+				continue // failed in the capture: no file
+			}
 			if err := enc.Encode(analysisOf(pr, p, paths[i])); err != nil {
 				return err
 			}
@@ -212,7 +222,7 @@ func analysisOf(pr report.PodReport, p report.ProfileReport, path string) analys
 	empty := pprof.Summary{File: path, Rows: []pprof.Row{}, CumRows: []pprof.Row{}}
 	switch {
 	case p.Summary != nil:
-		a := analysis{Summary: *p.Summary, Views: p.Views}
+		a := analysis{Summary: *p.Summary, Views: p.Views, Window: p.Window}
 		a.File = path
 		for i := range a.Views {
 			a.Views[i].File = path

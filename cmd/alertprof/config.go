@@ -109,6 +109,10 @@ type CaptureConfig struct {
 
 	// TraceSeconds is the execution trace window of latency alerts.
 	TraceSeconds int `yaml:"trace_seconds"`
+	// DeltaSeconds is the window of the allocs, block and mutex profiles,
+	// taken as their change over it: 0 follows cpu_seconds, -1 takes them
+	// since the process started.
+	DeltaSeconds int `yaml:"delta_seconds"`
 	// Access says how to reach targets behind authentication or TLS:
 	// rules by namespace or CIDR, first match wins.
 	Access []AccessConfig `yaml:"access"`
@@ -342,6 +346,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: capture.cpu_seconds must be between 1 and %d", capture.MaxCPUSeconds)
 	case c.Capture.TraceSeconds < 1 || c.Capture.TraceSeconds > capture.MaxTraceSeconds:
 		return fmt.Errorf("config: capture.trace_seconds must be between 1 and %d", capture.MaxTraceSeconds)
+	case c.Capture.DeltaSeconds < -1 || c.Capture.DeltaSeconds > capture.MaxDeltaSeconds:
+		return fmt.Errorf("config: capture.delta_seconds must be between 1 and %d, 0 (follow cpu_seconds) or -1 (since process start)", capture.MaxDeltaSeconds)
 	case c.Capture.MaxProfileBytes < 1024:
 		return errors.New("config: capture.max_profile_bytes must be at least 1024")
 	case c.Capture.MaxDecodedBytes < 1024 || c.Capture.MaxTextBytes < 1024:

@@ -19,7 +19,7 @@ func (c Config) plans() (map[string][]capture.Profile, error) {
 			return nil, fmt.Errorf("config: capture.plans: unknown kind %q (known: %v)", kind, capture.Kinds)
 		}
 	}
-	settings := capture.Settings{CPUSeconds: c.Capture.CPUSeconds, HeapGrowthWindow: c.Capture.HeapGrowthWindow, TraceSeconds: c.Capture.TraceSeconds}
+	settings := c.settings()
 	out := make(map[string][]capture.Profile, len(capture.Kinds))
 	for _, kind := range capture.Kinds {
 		names, ok := c.Capture.Plans[kind]
@@ -40,4 +40,17 @@ func (c Config) plans() (map[string][]capture.Profile, error) {
 		out[kind] = plan
 	}
 	return out, nil
+}
+
+// settings shape the profiles of every plan, on-demand ones included.
+func (c Config) settings() capture.Settings {
+	delta := c.Capture.DeltaSeconds
+	switch delta {
+	case 0: // the capture's window: the CPU profile's, on demand too
+		delta = capture.DeltaCPU
+	case -1: // since process start
+		delta = 0
+	}
+	return capture.Settings{CPUSeconds: c.Capture.CPUSeconds, HeapGrowthWindow: c.Capture.HeapGrowthWindow,
+		TraceSeconds: c.Capture.TraceSeconds, DeltaSeconds: delta}
 }

@@ -60,6 +60,38 @@ func TestLoadConfig(t *testing.T) {
 			t.Errorf("latency plan %+v has no 9 s trace", plans[capture.KindLatency])
 		}
 	})
+	t.Run("delta window reaches the plans", func(t *testing.T) {
+		for _, tc := range []struct {
+			body string
+			want int
+		}{
+			{"capture:\n  cpu_seconds: 7\n", 7}, // 0 follows the CPU window
+			{"capture:\n  cpu_seconds: 7\n  delta_seconds: 3\n", 3},
+			{"capture:\n  delta_seconds: -1\n", 0}, // since process start
+		} {
+			cfg, err := loadConfig(write(t, tc.body), getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plans, err := cfg.plans()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kind := range []string{capture.KindMemory, capture.KindLatency} {
+				for _, p := range plans[kind] {
+					if p.Cumulative() && p.Seconds != tc.want {
+						t.Errorf("%q: %s plan's %s has %d s, want %d", tc.body, kind, p.Name, p.Seconds, tc.want)
+					}
+				}
+			}
+			// On demand too, where a request's CPU window is the delta's
+			// when the delta follows it.
+			p, err := capture.ProfileFor("mutex", cfg.settings())
+			if err != nil || p.Seconds != tc.want {
+				t.Errorf("%q: on-demand mutex %+v (%v), want a %d s delta", tc.body, p, err, tc.want)
+			}
+		}
+	})
 	t.Run("empty file is defaults", func(t *testing.T) {
 		if _, err := loadConfig(write(t, "\n"), getenv); err != nil {
 			t.Fatal(err)
@@ -71,6 +103,8 @@ func TestLoadConfig(t *testing.T) {
 		{"cpu window over the cap", "capture:\n  cpu_seconds: 120\n", "cpu_seconds"},
 		{"trace window over the cap", "capture:\n  trace_seconds: 61\n", "trace_seconds"},
 		{"trace window zero", "capture:\n  trace_seconds: 0\n", "trace_seconds"},
+		{"delta window over the cap", "capture:\n  delta_seconds: 61\n", "delta_seconds"},
+		{"delta window below -1", "capture:\n  delta_seconds: -2\n", "delta_seconds"},
 		{"unknown profile", "capture:\n  profiles: [heap, hep]\n", `"hep"`},
 		{"bad cidr", "capture:\n  static:\n    allowed_cidrs: [10.0.0.0/33]\n", "10.0.0.0/33"},
 		{"wrong type", "report:\n  top: ten\n", "ten"},

@@ -127,6 +127,7 @@ func checkAnalyzeAgrees(t *testing.T, artifacts [][]string) {
 		t.Fatalf("summary.txt lists %d files:\n%s", len(files), want)
 	}
 	checkAnalyzeMatchesSummary(t, string(want), files, false)
+	checkAnalyzeDirMatchesSummary(t, summary)
 }
 
 // checkAnalyzeMatchesSummary runs `alertprof analyze` on files and wants

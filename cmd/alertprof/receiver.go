@@ -84,7 +84,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		MaxConcurrentCaptures: cfg.Capture.MaxConcurrent,
 		CapturesPerMinute:     cfg.Capture.MaxPerMinute,
 		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
-		Settings:              capture.Settings{CPUSeconds: cfg.Capture.CPUSeconds, HeapGrowthWindow: cfg.Capture.HeapGrowthWindow},
+		Settings:              cfg.settings(),
 		Limits:                analysisLimits(cfg),
 		BeforeKillWindow:      cfg.Report.beforeKillWindow(),
 	}, handler.Deps{

@@ -76,3 +76,13 @@ func endsInUnlock(s *profile.Sample) bool {
 		strings.HasPrefix(name, "runtime.unlock") ||
 		name == "runtime._LostContendedRuntimeLock"
 }
+
+// applyKind makes p a profile of kind when p cannot say so itself: an
+// allocs profile without its default sample type gets alloc_space back,
+// in place (it is the truth about p).
+func applyKind(p *profile.Profile, kind string) {
+	if kind == KindAllocs && p.DefaultSampleType == "" && kindFrom(p, false) == KindHeap &&
+		slices.ContainsFunc(p.SampleType, func(st *profile.ValueType) bool { return st.Type == "alloc_space" }) {
+		p.DefaultSampleType = "alloc_space"
+	}
+}

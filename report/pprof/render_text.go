@@ -11,7 +11,8 @@ import (
 
 // WriteSummary writes the analysis of one summary as plain text for the
 // console, `alertprof analyze` and summary.txt: the kind and total (for CPU
-// the window and its share, as pprof prints it), the headline, the top rows
+// the window and its share, as pprof prints it; for allocs, block and
+// mutex the time the profile covers), the headline, the top rows
 // by flat and then by cum. Function names are shortened to their package
 // name where that stays unambiguous within the summary.
 func WriteSummary(w io.Writer, s Summary) error {
@@ -19,6 +20,9 @@ func WriteSummary(w io.Writer, s Summary) error {
 	title := fmt.Sprintf("%s %s: total %s", s.Kind, s.SampleType, units.FormatValue(s.Total, s.Unit))
 	if s.Diff {
 		title = fmt.Sprintf("%s %s growth (-base): total |change| %s", s.Kind, s.SampleType, units.FormatValue(s.Total, s.Unit))
+	}
+	if w := s.Window(); w != "" {
+		title += " " + w
 	}
 	fmt.Fprintln(bw, title)
 	if s.Kind == KindCPU && s.DurationNanos > 0 && !s.Diff {

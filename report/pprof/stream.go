@@ -21,7 +21,7 @@ import (
 // format.DefaultMaxDecoded). A decompressed size over it is an error
 // wrapping format.ErrTooLarge.
 func AnalyzeData(data []byte, maxDecoded int64, opts Options) ([]Summary, error) {
-	return streamData(data, maxDecoded, opts.Top, func(h *profile.Profile) []string {
+	return streamData(data, maxDecoded, opts.Top, opts.Kind, func(h *profile.Profile) []string {
 		if opts.SampleIndex != "" {
 			return []string{opts.SampleIndex}
 		}
@@ -34,7 +34,7 @@ func AnalyzeData(data []byte, maxDecoded int64, opts Options) ([]Summary, error)
 // SummarizeData is Summarize on a pprof profile's bytes, capped as
 // AnalyzeData caps them.
 func SummarizeData(data []byte, maxDecoded int64, opts Options) (Summary, error) {
-	sums, err := streamData(data, maxDecoded, opts.Top, func(*profile.Profile) []string {
+	sums, err := streamData(data, maxDecoded, opts.Top, opts.Kind, func(*profile.Profile) []string {
 		return []string{opts.SampleIndex}
 	}, func(p *profile.Profile) ([]Summary, error) {
 		s, err := Summarize(p, opts)
@@ -49,8 +49,8 @@ func SummarizeData(data []byte, maxDecoded int64, opts Options) (Summary, error)
 // streamData summarizes the sample types types names for the profile's
 // header, streaming its samples. Bytes the wire reader rejects may still
 // be a profile to pprof's own decoder (say a legacy text profile): then
-// the profile is parsed and parsed summarizes it.
-func streamData(data []byte, maxDecoded int64, top int, types func(*profile.Profile) []string, parsed func(*profile.Profile) ([]Summary, error)) ([]Summary, error) {
+// the profile is parsed and parsed summarizes it. kind is Options.Kind.
+func streamData(data []byte, maxDecoded int64, top int, kind string, types func(*profile.Profile) []string, parsed func(*profile.Profile) ([]Summary, error)) ([]Summary, error) {
 	if maxDecoded <= 0 {
 		maxDecoded = format.DefaultMaxDecoded
 	}
@@ -62,6 +62,7 @@ func streamData(data []byte, maxDecoded int64, top int, types func(*profile.Prof
 			}
 			return nil
 		}
+		applyKind(r.Header, kind)
 		var sums []Summary
 		if sums, err = summarizeSamples(r.Header, samples, types(r.Header), top, false); err == nil {
 			return sums, nil

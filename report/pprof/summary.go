@@ -20,6 +20,11 @@ type Options struct {
 	// As with pprof's -sample_index, a number selects by position, and ""
 	// means the profile's default sample type, or else its last one.
 	SampleIndex string
+	// Kind, when set, is the kind the caller knows the profile to be (the
+	// plan names it), for profiles that cannot say: a delta allocs
+	// profile (allocs?seconds=N) as net/http/pprof serves it has lost its
+	// default sample type, and would read as a heap profile.
+	Kind string
 }
 
 // Row is one function in a top-N table. Values are raw numbers in the

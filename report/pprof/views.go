@@ -23,11 +23,13 @@ var viewTypes = map[string][]string{
 // profile's window); for goroutine profiles the count; for block and mutex
 // profiles the delay and the contentions. The first summary is the main one
 // and carries the headline that matters. With opts.SampleIndex set, only
-// that sample type is summarized.
+// that sample type is summarized. With opts.Kind set to allocs, an allocs
+// profile that lost its default sample type gets it back in p.
 func Analyze(p *profile.Profile, opts Options) ([]Summary, error) {
 	if p == nil {
 		return nil, errors.New("nil profile")
 	}
+	applyKind(p, opts.Kind)
 	if opts.SampleIndex != "" {
 		s, err := Summarize(p, opts)
 		if err != nil {

@@ -113,6 +113,9 @@ func summarySection(s pprof.Summary) (string, int) {
 	if s.Diff {
 		title = fmt.Sprintf("*%s %s growth*: total |change| %s", escapeMrkdwn(s.Kind), escapeMrkdwn(s.SampleType), units.FormatValue(s.Total, s.Unit))
 	}
+	if w := s.Window(); w != "" {
+		title += " " + escapeMrkdwn(w)
+	}
 	if s.Kind == pprof.KindCPU && s.DurationNanos > 0 && !s.Diff {
 		title += fmt.Sprintf(" in %s (%s of the window)", units.FormatValue(s.DurationNanos, "nanoseconds"), units.FormatPercent(units.Percent(s.Total, s.DurationNanos)))
 	}

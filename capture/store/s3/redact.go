@@ -12,10 +12,10 @@ import (
 // with values reduced to printable ASCII so they are valid header values.
 // Empty fields are left out.
 func userMetadata(m capture.Meta) map[string]string {
-	out := make(map[string]string, 5)
+	out := make(map[string]string, 6)
 	for k, v := range map[string]string{
 		"incident": m.Incident, "namespace": m.Namespace, "pod": m.Pod,
-		"profile": m.Profile, "alertname": m.AlertName,
+		"profile": m.Profile, "alertname": m.AlertName, "window": m.Window,
 	} {
 		if v = headerSafe(v); v != "" {
 			out[k] = v

@@ -23,6 +23,9 @@ func TestUserMetadata(t *testing.T) {
 	if got := userMetadata(capture.Meta{Profile: "heap"}); len(got) != 1 || got["profile"] != "heap" {
 		t.Errorf("empty fields are kept: %q", got)
 	}
+	if got := userMetadata(capture.Meta{Profile: "mutex", Window: "10s"}); len(got) != 2 || got["window"] != "10s" {
+		t.Errorf("the window of a delta profile is not kept: %q", got)
+	}
 }
 
 func TestRedactErr(t *testing.T) {

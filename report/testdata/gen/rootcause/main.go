@@ -13,6 +13,20 @@
 // of main.handleRequest queue in sync.Mutex.Lock: the holder is the cause,
 // the waiters the symptom.
 //
+// With -mode cpu, -waiters goroutines of main.hashPasswords spend their
+// time in the standard library's SHA-256: the CPU is the library's, the
+// cause is the user function calling it.
+//
+// With -mode grow, each GET /grow?mb=N stores N MiB more in a cache that
+// never evicts, allocated by main.(*sessionStore).save.
+//
+// With -mode bursts (mutex profiling on), main.(*ledger).compact holds
+// the lock across slow work with waiters queued behind it, then stops,
+// all before the program prints its address: old contention. GET /burst
+// then starts main.(*ledger).refresh doing the same until the program
+// exits: the new contention, which a delta mutex profile taken after it
+// started sees alone.
+//
 //	go build -o rootcause ./report/testdata/gen/rootcause
 package main
 
@@ -34,8 +48,8 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "leak", "leak or convoy")
-	waiters := flag.Int("waiters", 16, "convoy: goroutines waiting for the lock")
+	mode := flag.String("mode", "leak", "leak, convoy, cpu, grow or bursts")
+	waiters := flag.Int("waiters", 16, "convoy, bursts: goroutines waiting for the lock; cpu: busy goroutines")
 	flag.Parse()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -55,6 +69,28 @@ func main() {
 		})
 	case "convoy":
 		startConvoy(*waiters)
+	case "grow":
+		store := &sessionStore{m: make(map[int][]byte)}
+		mux.HandleFunc("/grow", func(w http.ResponseWriter, r *http.Request) {
+			mb, err := strconv.Atoi(r.URL.Query().Get("mb"))
+			if err != nil || mb < 1 {
+				http.Error(w, "mb", http.StatusBadRequest)
+				return
+			}
+			fmt.Fprintln(w, store.grow(mb))
+		})
+	case "cpu":
+		for range *waiters {
+			go hashPasswords()
+		}
+	case "bursts":
+		runtime.SetMutexProfileFraction(1)
+		oldBurst(*waiters)
+		var once sync.Once
+		mux.HandleFunc("/burst", func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() { newBurst(*waiters) })
+			fmt.Fprintln(w, "started")
+		})
 	default:
 		log.Fatalf("unknown mode %q", *mode)
 	}
@@ -144,4 +180,103 @@ func startConvoy(waiters int) {
 			}
 		}()
 	}
+}
+
+// hashPasswords burns CPU in crypto/sha256, called from user code.
+func hashPasswords() {
+	sum := sha256.Sum256([]byte("password"))
+	for {
+		for range 10_000 {
+			sum = sha256.Sum256(sum[:])
+		}
+		runtime.Gosched()
+	}
+}
+
+// compact holds the lock across slow work: the old burst's culprit.
+func (l *ledger) compact() {
+	l.mu.Lock()
+	time.Sleep(5 * time.Millisecond)
+	l.mu.Unlock()
+}
+
+// refresh holds the lock across slow work: the new burst's culprit.
+func (l *ledger) refresh() {
+	l.mu.Lock()
+	time.Sleep(5 * time.Millisecond)
+	l.mu.Unlock()
+}
+
+// oldBurst runs 60 rounds of main.(*ledger).compact with waiters queued
+// behind it, and returns when all are done: contention that is over.
+func oldBurst(waiters int) {
+	l := &ledger{}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range waiters {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+					l.handleRequest()
+				}
+			}
+		})
+	}
+	for range 60 {
+		l.compact()
+	}
+	close(done)
+	wg.Wait()
+}
+
+// newBurst starts main.(*ledger).refresh with waiters queued behind it,
+// until the program exits.
+func newBurst(waiters int) {
+	l := &ledger{}
+	go func() {
+		for {
+			l.refresh()
+		}
+	}()
+	for range waiters {
+		go func() {
+			for {
+				l.lookup()
+			}
+		}()
+	}
+}
+
+// lookup is the new burst's request: it needs the lock briefly.
+func (l *ledger) lookup() {
+	l.mu.Lock()
+	l.count--
+	l.mu.Unlock()
+	time.Sleep(100 * time.Microsecond)
+}
+
+// sessionStore is a cache that never evicts.
+type sessionStore struct {
+	mu sync.Mutex
+	m  map[int][]byte
+}
+
+// save stores one 4 KiB session: the growing allocator.
+func (s *sessionStore) save(id int) {
+	b := make([]byte, 4<<10)
+	b[0] = byte(id)
+	s.m[id] = b
+}
+
+// grow stores mb MiB more sessions and returns how many it holds.
+func (s *sessionStore) grow(mb int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range mb * 256 {
+		s.save(len(s.m))
+	}
+	return len(s.m)
 }
