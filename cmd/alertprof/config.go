@@ -44,6 +44,10 @@ type Config struct {
 	CaptureToken string `yaml:"-"`
 	// LinkKey signs local artifact links; from ALERTPROF_LINK_KEY.
 	LinkKey string `yaml:"-"`
+
+	// cliKube, set by `alertprof capture`, is the Kubernetes client
+	// configuration its kubectl flags chose; nil is serve's rule.
+	cliKube *cliKube `yaml:"-"`
 }
 
 // LogConfig sets the log level and format.
