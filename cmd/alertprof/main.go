@@ -54,12 +54,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long: `alertprof turns an alert about a Go service into pprof evidence: it
 receives Alertmanager's webhooks, captures profiles from the firing pod,
 stores them and posts a short report, one Slack thread per incident.`,
-		// No command is a usage error, as an unknown one is.
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cmd.ErrOrStderr())
-			_ = cmd.Usage()
-			return exitCode(2)
-		},
+		RunE:          noSubcommand,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       versionString(),
@@ -78,7 +73,23 @@ stores them and posts a short report, one Slack thread per incident.`,
 		newDemoTargetCommand(),
 		newVersionCommand(),
 	)
+	// cobra's completion command (bash, zsh, fish, powershell), strict
+	// like the root: an unknown shell is a usage error.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = cobra.NoArgs, noSubcommand
+		}
+	}
 	return root
+}
+
+// noSubcommand is the run of a command that only groups others: without
+// one it prints the usage on stderr and exits 2, as an unknown one does.
+func noSubcommand(cmd *cobra.Command, _ []string) error {
+	cmd.SetOut(cmd.ErrOrStderr())
+	_ = cmd.Usage()
+	return exitCode(2)
 }
 
 func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
