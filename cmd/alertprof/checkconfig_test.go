@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +137,22 @@ func mustWrite(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConfigErrorsSplitJoins: a joined error is one problem per part; an
+// error that wraps several in words of its own stays one; the same fault
+// seen by two checks is one line.
+func TestConfigErrorsSplitJoins(t *testing.T) {
+	a, b := errors.New("config: a is wrong"), errors.New("config: b is wrong")
+	e := &configErrors{}
+	e.add(errors.Join(a, errors.Join(b, a)), nil)
+	e.add(fmt.Errorf("config: both %w and %w", a, b), nil)
+	want := []string{"config: a is wrong", "config: b is wrong", "config: both config: a is wrong and config: b is wrong"}
+	if got := e.Lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q", got)
+	}
+	if !errors.Is(e, b) {
+		t.Error("the problems do not unwrap to their errors")
 	}
 }

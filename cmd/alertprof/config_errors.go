@@ -70,8 +70,8 @@ func (e *configErrors) add(err error, idx keyIndex) {
 	if err == nil {
 		return
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, err := range j.Unwrap() {
+	if parts := joined(err); parts != nil {
+		for _, err := range parts {
 			e.add(err, idx)
 		}
 		return
@@ -90,6 +90,25 @@ func (e *configErrors) add(err error, idx keyIndex) {
 	}
 	e.errs = append(e.errs, err)
 	e.problems = append(e.problems, p)
+}
+
+// joined returns the errors err joins when it is an errors.Join (its
+// message is theirs, one per line), else nil. An error that wraps several
+// with words of its own stays one problem.
+func joined(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	parts := j.Unwrap()
+	msgs := make([]string, len(parts))
+	for i, p := range parts {
+		msgs[i] = p.Error()
+	}
+	if strings.Join(msgs, "\n") != err.Error() {
+		return nil
+	}
+	return parts
 }
 
 // orNil is e with its problems in the order of the file's lines (those
