@@ -126,7 +126,7 @@ log:
 
 func TestSuggest(t *testing.T) {
 	keys := []string{"capture", "listen", "log", "public_url", "slack", "store"}
-	for in, want := range map[string]string{"captur": "capture", "lsten": "listen", "publicurl": "public_url", "slack_token": "", "zzz": ""} {
+	for in, want := range map[string]string{"captur": "capture", "lsten": "listen", "publicurl": "public_url", "slack_token": "", "zzz": "", "a": "", "lg": "log", "cooldwn": ""} {
 		if got := suggest(in, keys); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}

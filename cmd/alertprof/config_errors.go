@@ -182,7 +182,7 @@ func suggest(word string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	if bestDist < 0 || bestDist > max(2, len(word)/3) {
+	if bestDist < 0 || bestDist > max(1, len(word)/3) {
 		return ""
 	}
 	return best
