@@ -185,7 +185,7 @@ func TestAPIServer(t *testing.T) {
 		// schema (--skip-schema-validation) stops alertprof at start.
 		t.Run("misspelt key is refused", func(t *testing.T) {
 			err := runServe(t, bin, kubeconfig, render(t, "--skip-schema-validation", "--set", "config.capture.kubernetes.fetchmode=proxy"))
-			if err == nil || !strings.Contains(err.Error(), "field fetchmode not found") {
+			if err == nil || !strings.Contains(err.Error(), "unknown key fetchmode in capture.kubernetes (did you mean fetch_mode?)") {
 				t.Fatalf("alertprof serve with config.capture.kubernetes.fetchmode: %v, want the strict decoder to refuse it", err)
 			}
 		})

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/report"
@@ -38,44 +39,69 @@ type analysis struct {
 	Memory          *memory.Reconciliation `json:"memory,omitempty"`
 }
 
-// runAnalyze analyses profiles, goroutine dumps, heap profiles in text and
-// execution traces on disk with the analyser a capture goes through. The
-// files of one command are taken as one pod's, named by their base names
-// as a capture names them (heap.pb.gz, heap-2.pb.gz, goroutine.txt, …), so
-// a capture directory gives the pod report its job gave: with two heap
-// snapshots the second becomes the growth since the first. One file is
-// printed on its own; several as the pod's report. JSON output is one
-// object per file, one per line.
-func runAnalyze(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	top := fs.Int("top", 10, "rows per table")
-	outFormat := fs.String("format", "text", "output format: text or json")
-	sampleIndex := fs.String("sample-index", "", "sample type to report (default: every telling one, the profile's default first)")
-	base := fs.String("base", "", "report growth since this profile, as go tool pprof -base, or since this goroutine dump (debug=2), group by group")
-	lim := fileLimits{}
-	fs.Int64Var(&lim.maxBytes, "max-bytes", 1<<30, "largest file read")
-	fs.Int64Var(&lim.maxDecoded, "max-decoded-bytes", format.DefaultMaxDecoded, "largest pprof profile once decompressed")
-	fs.Int64Var(&lim.text.MaxBytes, "max-text-bytes", format.DefaultMaxText, "largest goroutine dump or heap profile in text, decompressed")
-	fs.Int64Var(&lim.text.MaxLines, "max-text-lines", format.DefaultMaxLines, "most lines of a goroutine dump or heap profile in text")
-	if err := fs.Parse(args); err != nil {
+// analyzeFlags are the flags of `alertprof analyze`.
+type analyzeFlags struct {
+	top         int
+	format      string
+	sampleIndex string
+	base        string
+	lim         fileLimits
+}
+
+func newAnalyzeCommand() *cobra.Command {
+	var f analyzeFlags
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] FILE...",
+		Short: "Summarize profiles, goroutine dumps and traces on disk",
+		Long: `Summarize pprof profiles, goroutine dumps, heap profiles in text, runtime
+memory statistics and execution traces on disk, with the analyser a capture
+goes through. The files of one command are taken as one pod's, named by
+their base names as a capture names them (heap.pb.gz, heap-2.pb.gz,
+goroutine.txt, ...), so a capture directory gives the pod report its job
+gave. One file is printed on its own; several as the pod's report. JSON
+output is one object per file, one per line.`,
+		Example: `  alertprof analyze heap.pb.gz
+  alertprof analyze ./alertprof-data/INCIDENT/shop/checkout-1/*
+  alertprof analyze heap-2.pb.gz --base heap.pb.gz --format json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("name at least one profile file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exit(runAnalyze(f, args, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+		},
+	}
+	fs := cmd.Flags()
+	fs.IntVar(&f.top, "top", 10, "rows per table")
+	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	fs.StringVar(&f.sampleIndex, "sample-index", "", "sample type to report (default: every telling one, the profile's default first)")
+	fs.StringVar(&f.base, "base", "", "report growth since this profile, as go tool pprof -base, or since this goroutine dump (debug=2), group by group")
+	fs.Int64Var(&f.lim.maxBytes, "max-bytes", 1<<30, "largest file read")
+	fs.Int64Var(&f.lim.maxDecoded, "max-decoded-bytes", format.DefaultMaxDecoded, "largest pprof profile once decompressed")
+	fs.Int64Var(&f.lim.text.MaxBytes, "max-text-bytes", format.DefaultMaxText, "largest goroutine dump or heap profile in text, decompressed")
+	fs.Int64Var(&f.lim.text.MaxLines, "max-text-lines", format.DefaultMaxLines, "most lines of a goroutine dump or heap profile in text")
+	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion("text", "json"))
+	_ = cmd.MarkFlagFilename("base")
+	return cmd
+}
+
+// runAnalyze analyses the files and prints their report; see
+// newAnalyzeCommand.
+func runAnalyze(f analyzeFlags, files []string, stdout, stderr io.Writer) int {
+	lim := f.lim
+	if f.format != "text" && f.format != "json" {
+		fmt.Fprintf(stderr, "alertprof analyze: --format %q is not text or json\n", f.format)
 		return 2
 	}
-	if *outFormat != "text" && *outFormat != "json" {
-		fmt.Fprintf(stderr, "alertprof analyze: --format %q is not text or json\n", *outFormat)
-		return 2
-	}
-	if *top < 1 {
+	if f.top < 1 {
 		fmt.Fprintln(stderr, "alertprof analyze: --top must be at least 1")
 		return 2
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "alertprof analyze: name at least one profile file")
-		return 2
-	}
-	opts := report.Options{Top: *top, SampleIndex: *sampleIndex, MaxDecoded: lim.maxDecoded, Text: lim.text}
-	if *base != "" {
-		data, err := readFileMax(*base, lim.maxBytes)
+	opts := report.Options{Top: f.top, SampleIndex: f.sampleIndex, MaxDecoded: lim.maxDecoded, Text: lim.text}
+	if f.base != "" {
+		data, err := readFileMax(f.base, lim.maxBytes)
 		if err != nil {
 			fmt.Fprintln(stderr, "alertprof analyze:", err)
 			return 1
@@ -88,18 +114,18 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			opts.BaseData = data
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile or goroutine dump: %v\n", *base, err)
+			fmt.Fprintf(stderr, "alertprof analyze: %s: not a pprof profile or goroutine dump: %v\n", f.base, err)
 			return 1
 		}
 	}
-	pr, paths, errs := analyzeArgs(fs.Args(), opts, lim.maxBytes)
+	pr, paths, errs := analyzeArgs(files, opts, lim.maxBytes)
 	status := 0
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "alertprof analyze:", err)
 		status = 1
 	}
 	out := bufio.NewWriter(stdout)
-	if err := writeAnalyses(out, pr, paths, *outFormat, *top); err != nil {
+	if err := writeAnalyses(out, pr, paths, f.format, f.top); err != nil {
 		fmt.Fprintln(stderr, "alertprof analyze:", err)
 		return 1
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/kube"
 	"github.com/alertprof/alertprof/handler"
 	"github.com/alertprof/alertprof/report"
 )
@@ -21,22 +26,52 @@ import (
 type captureArgs struct {
 	req        handler.CaptureRequest
 	configPath string
-	kubeconfig string
+	kube       *genericclioptions.ConfigFlags
 	out        string
 	format     string
 	profiles   string
 	server     string
 }
 
-// parseCaptureArgs reads `alertprof capture` flags and its one optional
-// positional argument, POD or NS/POD, which may come before or after the
-// flags.
-func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
-	var ca captureArgs
-	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&ca.req.Namespace, "n", "", "namespace of the pod or the selector")
-	fs.StringVar(&ca.req.Selector, "l", "", "label selector (with -n): capture the pods it matches")
+func newCaptureCommand() *cobra.Command {
+	ca := captureArgs{kube: newKubeFlags()}
+	cmd := &cobra.Command{
+		Use:   "capture [flags] (POD | NS/POD | -l SELECTOR | --address HOST:PORT)",
+		Short: "Capture a pod now and print its report",
+		Long: `Capture a pod now, as an alert would, and print its report.
+
+The pod is found through the Kubernetes API the way kubectl finds it:
+--kubeconfig, else $KUBECONFIG, else ~/.kube/config (in a cluster without
+a kubeconfig, its service account), with --context, --cluster, --user and
+-n over them. Without -n the context's namespace is used.
+
+With --address a static target is captured and no cluster is asked; with
+--server a running alertprof captures (its store keeps the artifacts).`,
+		Example: `  alertprof capture -n shop checkout-1
+  alertprof capture shop/checkout-1 --context prod --kind memory
+  alertprof capture -n shop -l app=checkout --profiles heap,goroutine
+  alertprof capture --address 127.0.0.1:6060 --out ./evidence
+  alertprof capture --server https://alertprof.example -n shop checkout-1 --notify --reason "p99 up"`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := ca.finish(args); err != nil {
+				return usageError(cmd, "%v", err)
+			}
+			return exit(runCapture(cmd.Context(), ca, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+		},
+	}
+	ca.addFlags(cmd.Flags())
+	addKubeFlags(cmd, ca.kube)
+	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion("text", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("kind", fixedCompletion(capture.Kinds...))
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	_ = cmd.MarkFlagDirname("out")
+	return withEnv(cmd, cliKubeEnv, remoteEnv, configEnv)
+}
+
+// addFlags adds capture's own flags to fs (the kubectl ones are
+// addKubeFlags').
+func (ca *captureArgs) addFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&ca.req.Selector, "selector", "l", "", "label selector: capture the pods it matches (in -n, else the context's namespace)")
 	fs.StringVar(&ca.req.Address, "address", "", "static target host:port, inside capture.static.allowed_cidrs")
 	fs.StringVar(&ca.profiles, "profiles", "", "comma-separated profiles (default: the plan of --kind)")
 	fs.StringVar(&ca.req.Kind, "kind", "", "take the plan of this alert kind: memory, latency, restart, default")
@@ -44,20 +79,31 @@ func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
 	fs.BoolVar(&ca.req.Notify, "notify", false, "also post the report to Slack (needs slack in the config)")
 	fs.StringVar(&ca.req.Reason, "reason", "", "why, shown in the Slack thread")
 	fs.StringVar(&ca.configPath, "config", "", "YAML configuration file (defaults apply without one)")
-	fs.StringVar(&ca.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then in-cluster)")
 	fs.StringVar(&ca.out, "out", "", "artifact directory (default: store.local.dir of the config)")
 	fs.StringVar(&ca.format, "format", "text", "output: text (the console report) or json (the API's answer)")
 	fs.StringVar(&ca.server, "server", "", "ask a running alertprof at this URL instead (token from ALERTPROF_CAPTURE_TOKEN, else ALERTPROF_WEBHOOK_TOKEN)")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return ca, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+}
+
+// parseCaptureArgs reads `alertprof capture` flags and its one optional
+// positional argument, POD or NS/POD, which may come before or after the
+// flags.
+func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
+	ca := captureArgs{kube: newKubeFlags()}
+	fs := pflag.NewFlagSet("capture", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ca.addFlags(fs)
+	ca.kube.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return ca, err
+	}
+	return ca, ca.finish(fs.Args())
+}
+
+// finish checks the positional arguments and the flags together and
+// completes the request.
+func (ca *captureArgs) finish(pos []string) error {
+	if ca.kube.Namespace != nil {
+		ca.req.Namespace = *ca.kube.Namespace
 	}
 	switch len(pos) {
 	case 0:
@@ -65,12 +111,12 @@ func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
 		ca.req.Pod = pos[0]
 		if ns, pod, ok := strings.Cut(pos[0], "/"); ok {
 			if ca.req.Namespace != "" && ca.req.Namespace != ns {
-				return ca, fmt.Errorf("%s names namespace %s but -n says %s", pos[0], ns, ca.req.Namespace)
+				return fmt.Errorf("%s names namespace %s but -n says %s", pos[0], ns, ca.req.Namespace)
 			}
 			ca.req.Namespace, ca.req.Pod = ns, pod
 		}
 	default:
-		return ca, fmt.Errorf("one pod at a time (got %s); use -l to capture several", strings.Join(pos, " "))
+		return fmt.Errorf("one pod at a time (got %s); use -l to capture several", strings.Join(pos, " "))
 	}
 	if ca.profiles != "" {
 		for p := range strings.SplitSeq(ca.profiles, ",") {
@@ -80,20 +126,12 @@ func parseCaptureArgs(args []string, stderr io.Writer) (captureArgs, error) {
 		}
 	}
 	if ca.format != "text" && ca.format != "json" {
-		return ca, fmt.Errorf("--format must be text or json, not %q", ca.format)
+		return fmt.Errorf("--format must be text or json, not %q", ca.format)
 	}
-	return ca, nil
+	return nil
 }
 
-func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ca, err := parseCaptureArgs(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "alertprof capture:", err)
-		return 2
-	}
+func runCapture(ctx context.Context, ca captureArgs, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	how := captureLocally
@@ -102,7 +140,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	st, err := how(ctx, ca, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "alertprof capture:", err)
+		printConfigError(stderr, "alertprof capture", err)
 		return 1
 	}
 	if err := printCapture(stdout, ca.format, st); err != nil {
@@ -129,9 +167,6 @@ func captureLocally(ctx context.Context, ca captureArgs, stderr io.Writer) (hand
 	if err != nil {
 		return handler.CaptureStatus{}, err
 	}
-	if ca.kubeconfig != "" {
-		cfg.Capture.Kubernetes.Kubeconfig = ca.kubeconfig
-	}
 	if ca.out != "" {
 		cfg.Store.Local.Dir = ca.out
 	}
@@ -140,6 +175,8 @@ func captureLocally(ctx context.Context, ca captureArgs, stderr io.Writer) (hand
 	if ca.req.Address != "" {
 		// An address is a static target: no cluster is asked.
 		cfg.Capture.Mode = "static"
+	} else if err := useCLIKube(&cfg, &ca); err != nil {
+		return handler.CaptureStatus{}, err
 	}
 	if ca.configPath == "" {
 		cfg.Log.Level = "warn"
@@ -192,5 +229,32 @@ func printCapture(w io.Writer, format string, st handler.CaptureStatus) error {
 		}
 	}
 	fmt.Fprintf(w, "\ncapture %s done: %d target(s)\n", st.ID, len(st.Pods))
+	return nil
+}
+
+// useCLIKube points cfg at the cluster the kubectl flags choose (the
+// configuration's capture.kubernetes.kubeconfig stands for --kubeconfig
+// when that is not given) and fills the request's namespace with the
+// context's when -n is not given. A pod or a selector needs the API: in
+// auto mode, no kubeconfig is an error here, not static mode.
+func useCLIKube(cfg *Config, ca *captureArgs) error {
+	if cfg.Capture.Mode == "static" {
+		return nil
+	}
+	if *ca.kube.KubeConfig == "" {
+		*ca.kube.KubeConfig = cfg.Capture.Kubernetes.Kubeconfig
+	}
+	k, err := loadCLIKube(ca.kube)
+	if errors.Is(err, kube.ErrNoConfig) && ca.req.Pod == "" && ca.req.Selector == "" && cfg.Capture.Mode == "auto" {
+		return nil // nothing to resolve: the handler answers the request
+	}
+	if err != nil {
+		return fmt.Errorf("capture a pod: %w", err)
+	}
+	cfg.cliKube = &k
+	cfg.Capture.Mode = "kubernetes"
+	if ca.req.Namespace == "" {
+		ca.req.Namespace = k.namespace
+	}
 	return nil
 }

@@ -23,8 +23,8 @@ const maxStatusBytes = 32 << 20
 // capture's progress and returns its reports. The artifacts stay in that
 // alertprof's store; the links in the report point there.
 func captureRemotely(ctx context.Context, ca captureArgs, stderr io.Writer) (handler.CaptureStatus, error) {
-	if ca.configPath != "" || ca.kubeconfig != "" || ca.out != "" {
-		return handler.CaptureStatus{}, errors.New("--server asks a running alertprof: --config, --kubeconfig and --out do not apply")
+	if ca.configPath != "" || kubeFlagsSet(ca.kube) || ca.out != "" {
+		return handler.CaptureStatus{}, errors.New("--server asks a running alertprof: --config, --out and the kubeconfig flags (--kubeconfig, --context, --cluster, --user, --as) do not apply")
 	}
 	base, err := url.Parse(strings.TrimRight(ca.server, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {

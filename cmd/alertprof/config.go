@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/format"
 	"github.com/alertprof/alertprof/capture/kube"
@@ -46,6 +44,10 @@ type Config struct {
 	CaptureToken string `yaml:"-"`
 	// LinkKey signs local artifact links; from ALERTPROF_LINK_KEY.
 	LinkKey string `yaml:"-"`
+
+	// cliKube, set by `alertprof capture`, is the Kubernetes client
+	// configuration its kubectl flags chose; nil is serve's rule.
+	cliKube *cliKube `yaml:"-"`
 }
 
 // LogConfig sets the log level and format.
@@ -277,165 +279,186 @@ func defaultConfig() Config {
 }
 
 // loadConfig reads path over the defaults (an empty path means defaults
-// only), then the environment, then validates.
+// only), then the environment, then validates. Its error, a
+// *configErrors, holds every problem at once, each at its line in the
+// file: unknown keys, values of the wrong type, and each failed check.
 func loadConfig(path string, getenv func(string) string) (Config, error) {
 	cfg := defaultConfig()
+	errs := &configErrors{file: path}
+	var idx keyIndex
 	if path != "" {
-		f, err := os.Open(path)
+		b, err := readConfigFile(path)
 		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
 		}
-		defer f.Close()
-		if err := decodeConfig(io.LimitReader(f, 1<<20), &cfg); err != nil {
-			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		var problems []configProblem
+		idx, problems = decodeConfigDoc(b, &cfg)
+		if idx == nil { // a syntax error: nothing was decoded
+			errs.problems = problems
+			return Config{}, errs
+		}
+		errs.problems = problems
+		for _, p := range problems {
+			errs.errs = append(errs.errs, errors.New(p.msg))
 		}
 	}
-	if err := loadSecrets(&cfg, getenv); err != nil {
-		return Config{}, err
-	}
+	errs.add(loadSecrets(&cfg, getenv), idx)
 	cfg.Slack.Token = getenv("SLACK_BOT_TOKEN")
 	cfg.LinkKey = getenv("ALERTPROF_LINK_KEY")
-	if err := cfg.Validate(); err != nil {
+	errs.add(cfg.Validate(), idx)
+	if err := errs.orNil(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
-// decodeConfig decodes YAML strictly: an unknown key is an error naming it.
+// maxConfigBytes bounds a configuration file.
+const maxConfigBytes = 1 << 20
+
+// readConfigFile reads path, at most maxConfigBytes of it.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxConfigBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigBytes)
+	}
+	return b, nil
+}
+
+// decodeConfig decodes YAML strictly: an unknown key, or a value of the
+// wrong type, is an error naming it and its line, every one of them.
 func decodeConfig(r io.Reader, cfg *Config) error {
-	b, err := io.ReadAll(r)
+	b, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
 	if err != nil {
 		return err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
-}
-
-// Validate reports the first setting that cannot work, in plain words.
-func (c Config) Validate() error {
-	if err := c.Slack.validate(); err != nil {
-		return err
-	}
-	switch {
-	case c.Listen == "":
-		return errors.New("config: listen is empty")
-	case c.ShutdownTimeout <= 0:
-		return errors.New("config: shutdown_timeout must be positive")
-	case c.Webhook.MaxBodyBytes < 1024:
-		return errors.New("config: webhook.max_body_bytes must be at least 1024")
-	case c.Webhook.MaxLabelBytes < 256:
-		return errors.New("config: webhook.max_label_bytes must be at least 256")
-	case c.Capture.MaxConcurrent < 1 || c.Capture.MaxPerMinute < 1:
-		return errors.New("config: capture.max_concurrent and capture.max_per_minute must be at least 1")
-	case c.Webhook.MaxAlerts < 1:
-		return errors.New("config: webhook.max_alerts must be at least 1")
-	case c.Webhook.QueueSize < 1:
-		return errors.New("config: webhook.queue_size must be at least 1")
-	case c.Webhook.Workers < 1:
-		return errors.New("config: webhook.workers must be at least 1")
-	case len(c.Capture.Profiles) == 0:
-		return errors.New("config: capture.profiles is empty")
-	case c.Capture.CPUSeconds < 1 || c.Capture.CPUSeconds > capture.MaxCPUSeconds:
-		return fmt.Errorf("config: capture.cpu_seconds must be between 1 and %d", capture.MaxCPUSeconds)
-	case c.Capture.TraceSeconds < 1 || c.Capture.TraceSeconds > capture.MaxTraceSeconds:
-		return fmt.Errorf("config: capture.trace_seconds must be between 1 and %d", capture.MaxTraceSeconds)
-	case c.Capture.DeltaSeconds < -1 || c.Capture.DeltaSeconds > capture.MaxDeltaSeconds:
-		return fmt.Errorf("config: capture.delta_seconds must be between 1 and %d, 0 (follow cpu_seconds) or -1 (since process start)", capture.MaxDeltaSeconds)
-	case c.Capture.MaxProfileBytes < 1024:
-		return errors.New("config: capture.max_profile_bytes must be at least 1024")
-	case c.Capture.MaxDecodedBytes < 1024 || c.Capture.MaxTextBytes < 1024:
-		return errors.New("config: capture.max_decoded_bytes and capture.max_text_bytes must be at least 1024")
-	case c.Capture.MaxTextLines < 100:
-		return errors.New("config: capture.max_text_lines must be at least 100")
-	case c.Capture.MemoryBudgetBytes < 4<<20:
-		return errors.New("config: capture.memory_budget_bytes must be at least 4194304 (4 MiB)")
-	case c.Capture.Timeout <= 0 || c.Capture.JobTimeout <= 0:
-		return errors.New("config: capture.timeout and capture.job_timeout must be positive")
-	case c.Capture.Cooldown <= 0:
-		// 0s used to become 15m without a word. No cooldown at all would
-		// capture a pod again on every re-send of its group.
-		return fmt.Errorf("config: capture.cooldown must be positive (got %s): it stops Alertmanager's re-sends from capturing a pod again; for short ones use e.g. 1m", c.Capture.Cooldown)
-	case c.Capture.MaxPodsPerAlert < 1:
-		return errors.New("config: capture.max_pods_per_alert must be at least 1")
-	case c.Store.Local.Dir == "":
-		return errors.New("config: store.local.dir is empty")
-	case c.Report.Top < 1:
-		return errors.New("config: report.top must be at least 1")
-	case c.Report.BeforeKillWindow < 0:
-		return fmt.Errorf("config: report.before_kill_window must not be negative (got %s); 0 turns the lookup off", c.Report.BeforeKillWindow)
-	}
-	if err := c.Webhook.Server.validate(); err != nil {
-		return err
-	}
-	if err := c.Store.validate(); err != nil {
-		return err
-	}
-	if err := c.UI.validate(); err != nil {
-		return err
-	}
-	if err := c.validateCoordination(); err != nil {
-		return err
-	}
-	if _, err := capture.Plan(c.Capture.Profiles, c.Capture.CPUSeconds); err != nil {
-		return fmt.Errorf("config: capture.profiles: %w", err)
-	}
-	if _, err := c.plans(); err != nil {
-		return err
-	}
-	for _, cidr := range c.Capture.Static.AllowedCIDRs {
-		if _, err := netip.ParsePrefix(cidr); err != nil {
-			return fmt.Errorf("config: capture.static.allowed_cidrs: %q is not a CIDR", cidr)
+	var errs []error
+	_, problems := decodeConfigDoc(b, cfg)
+	for _, p := range problems {
+		if p.line > 0 {
+			errs = append(errs, fmt.Errorf("line %d: %s", p.line, p.msg))
+		} else {
+			errs = append(errs, errors.New(p.msg))
 		}
 	}
-	if err := c.Capture.validateKubernetes(); err != nil {
-		return err
+	return errors.Join(errs...)
+}
+
+// Validate reports every setting that cannot work, in plain words: each
+// check runs, and the errors are joined. A check about one key returns a
+// keyError naming it, so that loadConfig can point at its line.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(bad bool, key, format string, args ...any) {
+		if bad {
+			errs = append(errs, keyErrorf(key, format, args...))
+		}
 	}
+	check(c.Listen == "", "listen", "listen is empty")
+	check(c.ShutdownTimeout <= 0, "shutdown_timeout", "shutdown_timeout must be positive")
+	check(c.Webhook.MaxBodyBytes < 1024, "webhook.max_body_bytes", "webhook.max_body_bytes must be at least 1024")
+	check(c.Webhook.MaxLabelBytes < 256, "webhook.max_label_bytes", "webhook.max_label_bytes must be at least 256")
+	check(c.Capture.MaxConcurrent < 1, "capture.max_concurrent", "capture.max_concurrent must be at least 1")
+	check(c.Capture.MaxPerMinute < 1, "capture.max_per_minute", "capture.max_per_minute must be at least 1")
+	check(c.Webhook.MaxAlerts < 1, "webhook.max_alerts", "webhook.max_alerts must be at least 1")
+	check(c.Webhook.QueueSize < 1, "webhook.queue_size", "webhook.queue_size must be at least 1")
+	check(c.Webhook.Workers < 1, "webhook.workers", "webhook.workers must be at least 1")
+	check(len(c.Capture.Profiles) == 0, "capture.profiles", "capture.profiles is empty")
+	check(c.Capture.CPUSeconds < 1 || c.Capture.CPUSeconds > capture.MaxCPUSeconds, "capture.cpu_seconds",
+		"capture.cpu_seconds must be between 1 and %d", capture.MaxCPUSeconds)
+	check(c.Capture.TraceSeconds < 1 || c.Capture.TraceSeconds > capture.MaxTraceSeconds, "capture.trace_seconds",
+		"capture.trace_seconds must be between 1 and %d", capture.MaxTraceSeconds)
+	check(c.Capture.DeltaSeconds < -1 || c.Capture.DeltaSeconds > capture.MaxDeltaSeconds, "capture.delta_seconds",
+		"capture.delta_seconds must be between 1 and %d, 0 (follow cpu_seconds) or -1 (since process start)", capture.MaxDeltaSeconds)
+	check(c.Capture.MaxProfileBytes < 1024, "capture.max_profile_bytes", "capture.max_profile_bytes must be at least 1024")
+	check(c.Capture.MaxDecodedBytes < 1024, "capture.max_decoded_bytes", "capture.max_decoded_bytes must be at least 1024")
+	check(c.Capture.MaxTextBytes < 1024, "capture.max_text_bytes", "capture.max_text_bytes must be at least 1024")
+	check(c.Capture.MaxTextLines < 100, "capture.max_text_lines", "capture.max_text_lines must be at least 100")
+	check(c.Capture.MemoryBudgetBytes < 4<<20, "capture.memory_budget_bytes", "capture.memory_budget_bytes must be at least 4194304 (4 MiB)")
+	check(c.Capture.Timeout <= 0, "capture.timeout", "capture.timeout must be positive")
+	check(c.Capture.JobTimeout <= 0, "capture.job_timeout", "capture.job_timeout must be positive")
+	// 0s used to become 15m without a word. No cooldown at all would
+	// capture a pod again on every re-send of its group.
+	check(c.Capture.Cooldown <= 0, "capture.cooldown",
+		"capture.cooldown must be positive (got %s): it stops Alertmanager's re-sends from capturing a pod again; for short ones use e.g. 1m", c.Capture.Cooldown)
+	check(c.Capture.MaxPodsPerAlert < 1, "capture.max_pods_per_alert", "capture.max_pods_per_alert must be at least 1")
+	check(c.Store.Local.Dir == "", "store.local.dir", "store.local.dir is empty")
+	check(c.Report.Top < 1, "report.top", "report.top must be at least 1")
+	check(c.Report.BeforeKillWindow < 0, "report.before_kill_window",
+		"report.before_kill_window must not be negative (got %s); 0 turns the lookup off", c.Report.BeforeKillWindow)
+
+	// The sections' own checks: each reports its first problem.
+	errs = append(errs,
+		c.Slack.validate(),
+		c.Webhook.Server.validate(),
+		c.Store.validate(),
+		c.UI.validate(),
+		c.validateCoordination(),
+	)
+	// The plans are built from capture.profiles: when it is wrong, their
+	// error would only repeat it.
+	if _, err := capture.Plan(c.Capture.Profiles, c.Capture.CPUSeconds); err != nil {
+		errs = append(errs, keyErrorf("capture.profiles", "capture.profiles: %v", err))
+	} else if _, err := c.plans(); err != nil && len(c.Capture.Profiles) > 0 {
+		errs = append(errs, err)
+	}
+	for i, cidr := range c.Capture.Static.AllowedCIDRs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs = append(errs, keyErrorf(fmt.Sprintf("capture.static.allowed_cidrs[%d]", i), "capture.static.allowed_cidrs: %q is not a CIDR", cidr))
+		}
+	}
+	errs = append(errs, c.Capture.validateKubernetes())
 	if _, err := newAccess(c.Capture); err != nil {
-		return err
+		errs = append(errs, err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("config: log.level %q is not one of debug, info, warn, error", c.Log.Level)
+		errs = append(errs, keyErrorf("log.level", "log.level %q is not one of debug, info, warn, error", c.Log.Level))
 	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		return fmt.Errorf("config: log.format %q is not text or json", c.Log.Format)
-	}
-	return nil
+	check(c.Log.Format != "text" && c.Log.Format != "json", "log.format", "log.format %q is not text or json", c.Log.Format)
+	return errors.Join(errs...)
 }
 
-// validateKubernetes checks capture.mode and capture.kubernetes.
+// validateKubernetes checks capture.mode and capture.kubernetes, every
+// check of them.
 func (c CaptureConfig) validateKubernetes() error {
 	k := c.Kubernetes
-	switch {
-	case c.Mode != "auto" && c.Mode != "kubernetes" && c.Mode != "static":
-		return fmt.Errorf("config: capture.mode %q is not auto, kubernetes or static", c.Mode)
-	case k.FetchMode != kube.FetchAuto && k.FetchMode != kube.FetchDirect && k.FetchMode != kube.FetchProxy:
-		return fmt.Errorf("config: capture.kubernetes.fetch_mode %q is not auto, direct or proxy", k.FetchMode)
-	case k.DefaultPort < 0 || k.DefaultPort > 65535:
-		return errors.New("config: capture.kubernetes.default_port must be between 0 and 65535")
-	case !strings.HasPrefix(k.Path, "/"):
-		return fmt.Errorf("config: capture.kubernetes.path %q must start with /", k.Path)
-	case k.LogLines < 0 || k.LogLines > 10000:
-		return errors.New("config: capture.kubernetes.log_lines must be between 0 and 10000")
-	case k.QPS <= 0 || k.Burst < 1:
-		return errors.New("config: capture.kubernetes.qps and burst must be positive")
-	case k.Timeout <= 0:
-		return errors.New("config: capture.kubernetes.timeout must be positive")
+	var errs []error
+	check := func(bad bool, key, format string, args ...any) {
+		if bad {
+			errs = append(errs, keyErrorf(key, format, args...))
+		}
 	}
-	for _, list := range [][]string{k.Namespaces.Allow, k.Namespaces.Deny} {
-		for _, p := range list {
+	check(c.Mode != "auto" && c.Mode != "kubernetes" && c.Mode != "static", "capture.mode",
+		"capture.mode %q is not auto, kubernetes or static", c.Mode)
+	check(k.FetchMode != kube.FetchAuto && k.FetchMode != kube.FetchDirect && k.FetchMode != kube.FetchProxy, "capture.kubernetes.fetch_mode",
+		"capture.kubernetes.fetch_mode %q is not auto, direct or proxy", k.FetchMode)
+	check(k.DefaultPort < 0 || k.DefaultPort > 65535, "capture.kubernetes.default_port", "capture.kubernetes.default_port must be between 0 and 65535")
+	check(!strings.HasPrefix(k.Path, "/"), "capture.kubernetes.path", "capture.kubernetes.path %q must start with /", k.Path)
+	check(k.LogLines < 0 || k.LogLines > 10000, "capture.kubernetes.log_lines", "capture.kubernetes.log_lines must be between 0 and 10000")
+	check(k.QPS <= 0, "capture.kubernetes.qps", "capture.kubernetes.qps and burst must be positive")
+	check(k.Burst < 1, "capture.kubernetes.burst", "capture.kubernetes.qps and burst must be positive")
+	check(k.Timeout <= 0, "capture.kubernetes.timeout", "capture.kubernetes.timeout must be positive")
+	for _, l := range []struct {
+		key      string
+		patterns []string
+	}{{"capture.kubernetes.namespaces.allow", k.Namespaces.Allow}, {"capture.kubernetes.namespaces.deny", k.Namespaces.Deny}} {
+		for i, p := range l.patterns {
 			if _, err := path.Match(p, ""); err != nil || p == "" {
-				return fmt.Errorf("config: capture.kubernetes.namespaces: %q is not a valid pattern", p)
+				errs = append(errs, keyErrorf(fmt.Sprintf("%s[%d]", l.key, i), "capture.kubernetes.namespaces: %q is not a valid pattern", p))
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,28 +21,43 @@ import (
 
 	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
+	"github.com/spf13/cobra"
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
 
-// runDemo runs the whole pipeline on this machine, loopback only: a real
-// Go service with a memory leak, the receiver, an Alertmanager-format
-// alert, the capture, the artifacts and the report.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "artifact directory (default: a new temporary directory)")
-	cpuSeconds := fs.Int("cpu-seconds", 5, "CPU profile window, and the time between the two heap snapshots")
-	warmup := fs.Duration("warmup", 3*time.Second, "how long the target misbehaves before the alert fires")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// newDemoCommand runs the whole pipeline on this machine, loopback only:
+// a real Go service with a memory leak, the receiver, an
+// Alertmanager-format alert, the capture, the artifacts and the report.
+func newDemoCommand() *cobra.Command {
+	var (
+		dir        string
+		cpuSeconds int
+		warmup     time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "demo [flags]",
+		Short: "Run the whole pipeline locally against a leaking demo service",
+		Long: `Run the whole pipeline on this machine, loopback only: a real Go service
+with a memory leak, the receiver, an Alertmanager-format alert, the
+capture, the artifacts and the report. Nothing outside this machine is
+reached, whatever the environment says (no Slack, no S3, no cluster).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := demo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, cpuSeconds, warmup); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "alertprof demo:", err)
+				return exitCode(1)
+			}
+			return nil
+		},
 	}
-	if err := demo(ctx, stdout, stderr, *dir, *cpuSeconds, *warmup); err != nil {
-		fmt.Fprintln(stderr, "alertprof demo:", err)
-		return 1
-	}
-	return 0
+	fs := cmd.Flags()
+	fs.StringVar(&dir, "dir", "", "artifact directory (default: a new temporary directory)")
+	fs.IntVar(&cpuSeconds, "cpu-seconds", 5, "CPU profile window, and the time between the two heap snapshots")
+	fs.DurationVar(&warmup, "warmup", 3*time.Second, "how long the target misbehaves before the alert fires")
+	_ = cmd.MarkFlagDirname("dir")
+	return cmd
 }
 
 func demo(ctx context.Context, stdout, stderr io.Writer, dir string, cpuSeconds int, warmup time.Duration) error {

@@ -5,60 +5,91 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
-	"github.com/prometheus/common/version"
+	"github.com/spf13/cobra"
 )
-
-const usage = `alertprof turns an alert about a Go service into pprof evidence.
-
-Usage:
-  alertprof serve   [--config FILE] [--listen ADDR] [--kubeconfig FILE]
-                                                      run the webhook receiver
-  alertprof analyze [--top N] [--format text|json] [--sample-index NAME] FILE...
-                                                      summarize profiles on disk
-  alertprof capture [-n NS] (POD | NS/POD | -l SELECTOR | --address HOST:PORT) [--server URL]
-                    [--profiles LIST] [--kind KIND] [--cpu-seconds N] [--out DIR]
-                    [--format text|json] [--notify] [--config FILE] [--kubeconfig FILE]
-                                                      capture a pod now and print its report
-  alertprof demo    [--dir DIR] [--cpu-seconds N]     run the whole pipeline locally
-  alertprof version
-
-Environment:
-  ALERTPROF_WEBHOOK_TOKEN   bearer token Alertmanager must send (recommended)
-`
 
 func main() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) }
 
+// run executes the command line args and returns the exit status: 0 on
+// success (and for --help), 1 when the command failed, 2 for a usage
+// error (an unknown command or flag, a missing argument).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "serve":
-		return runServe(ctx, args[1:], stdout, stderr)
-	case "analyze":
-		return runAnalyze(args[1:], stdout, stderr)
-	case "capture":
-		return runCapture(ctx, args[1:], stdout, stderr)
-	case "demo":
-		return runDemo(ctx, args[1:], stdout, stderr)
-	case demoTargetCommand:
-		return runDemoTarget(ctx, args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, version.Print("alertprof"))
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "alertprof: unknown command %q\n\n%s", args[0], usage)
-		return 2
 	}
+	if code, ok := errors.AsType[exitCode](err); ok {
+		return int(code)
+	}
+	// Every other error is cobra's: the command line itself is wrong.
+	fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
+	return 2
+}
+
+// exitCode ends a command with a status once the command has printed
+// why; exit(0) is no error.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+func exit(code int) error {
+	if code == 0 {
+		return nil
+	}
+	return exitCode(code)
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "alertprof",
+		Short: "alertprof turns an alert about a Go service into pprof evidence",
+		Long: `alertprof turns an alert about a Go service into pprof evidence: it
+receives Alertmanager's webhooks, captures profiles from the firing pod,
+stores them and posts a short report, one Slack thread per incident.`,
+		RunE:          noSubcommand,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       versionString(),
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetUsageTemplate(usageTemplate)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddCommand(
+		newServeCommand(),
+		newCaptureCommand(),
+		newAnalyzeCommand(),
+		newCheckConfigCommand(),
+		newDemoCommand(),
+		newDemoTargetCommand(),
+		newVersionCommand(),
+	)
+	// cobra's completion command (bash, zsh, fish, powershell), strict
+	// like the root: an unknown shell is a usage error.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = cobra.NoArgs, noSubcommand
+		}
+	}
+	return root
+}
+
+// noSubcommand is the run of a command that only groups others: without
+// one it prints the usage on stderr and exits 2, as an unknown one does.
+func noSubcommand(cmd *cobra.Command, _ []string) error {
+	cmd.SetOut(cmd.ErrOrStderr())
+	_ = cmd.Usage()
+	return exitCode(2)
 }
 
 func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {

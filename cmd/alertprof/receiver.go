@@ -183,14 +183,7 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 		return static, direct, nil
 	}
 	k := cfg.Capture.Kubernetes
-	restCfg, inCluster, err := kube.RESTConfig(kube.ClientOptions{
-		Kubeconfig: k.Kubeconfig,
-		Getenv:     getenv,
-		QPS:        k.QPS,
-		Burst:      k.Burst,
-		Timeout:    k.Timeout,
-		UserAgent:  userAgent(),
-	})
+	restCfg, inCluster, err := kubeRESTConfig(cfg, getenv)
 	if errors.Is(err, kube.ErrNoConfig) && cfg.Capture.Mode == "auto" {
 		log.Info("target mode: static (no kubeconfig and not in a cluster)", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
 		return static, direct, nil
