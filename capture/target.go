@@ -37,6 +37,9 @@ type Target struct {
 	// alertprof.io/slack-channel annotations; empty when not set.
 	Owner        string
 	SlackChannel string
+	// Workload is what the pod is one instance of (see WorkloadOf); zero
+	// when the resolver does not say.
+	Workload Workload
 }
 
 // Key identifies the target for dedupe and cooldowns.

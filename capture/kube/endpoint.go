@@ -38,6 +38,7 @@ func (k *Resolver) podTarget(pod *corev1.Pod) capture.Target {
 		Proxy:        k.opts.FetchMode == FetchProxy,
 		Owner:        pod.Annotations[AnnotationOwner],
 		SlackChannel: pod.Annotations[AnnotationSlackChannel],
+		Workload:     workloadOf(pod),
 	}
 	if reason := k.namespaceDenied(pod.Namespace); reason != "" {
 		t.Skip = reason

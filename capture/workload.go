@@ -1,0 +1,99 @@
+package capture
+
+import (
+	"strings"
+	"time"
+)
+
+// Workload kinds a target can belong to, as Kubernetes names its owners;
+// KindPod is a pod that no controller owns, and KindInstance a static
+// target (its Name is host:port).
+const (
+	WorkloadDeployment  = "Deployment"
+	WorkloadStatefulSet = "StatefulSet"
+	WorkloadDaemonSet   = "DaemonSet"
+	WorkloadReplicaSet  = "ReplicaSet"
+	WorkloadJob         = "Job"
+	WorkloadPod         = "Pod"
+	WorkloadInstance    = "instance"
+)
+
+// Workload is what a target's process is one instance of: the Deployment
+// (through its ReplicaSet), StatefulSet, DaemonSet or Job that owns the
+// pod, the pod itself when nothing owns it, or the address of a static
+// target. Healthy baselines are kept per workload, as the pods of a
+// Deployment come and go.
+type Workload struct {
+	Namespace string `json:"namespace"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+}
+
+// IsZero reports whether w names nothing.
+func (w Workload) IsZero() bool { return w.Kind == "" || w.Name == "" }
+
+// Key identifies the workload: namespace/Kind/name.
+func (w Workload) Key() string { return w.Namespace + "/" + w.Kind + "/" + w.Name }
+
+// String names the workload for people: "Deployment shop/api".
+func (w Workload) String() string {
+	if w.Kind == WorkloadInstance {
+		return w.Name
+	}
+	return w.Kind + " " + w.Namespace + "/" + w.Name
+}
+
+// Labels are alert labels that resolve to the workload's pods (or its
+// address), for capturing it without an alert; nil for a zero workload.
+func (w Workload) Labels() map[string]string {
+	label := map[string]string{
+		WorkloadDeployment:  "deployment",
+		WorkloadStatefulSet: "statefulset",
+		WorkloadDaemonSet:   "daemonset",
+		WorkloadReplicaSet:  "replicaset",
+		WorkloadJob:         "job_name",
+		WorkloadPod:         "pod",
+	}[w.Kind]
+	switch {
+	case w.IsZero():
+		return nil
+	case w.Kind == WorkloadInstance:
+		return map[string]string{"instance": w.Name}
+	case label == "":
+		return nil
+	}
+	return map[string]string{"namespace": w.Namespace, label: w.Name}
+}
+
+// WorkloadOf is t's workload: t.Workload when the resolver named one,
+// else the target itself (a static target's address, or the pod).
+func WorkloadOf(t Target) Workload {
+	if !t.Workload.IsZero() {
+		return t.Workload
+	}
+	if t.Namespace == "static" && t.Address != "" {
+		return Workload{Namespace: t.Namespace, Kind: WorkloadInstance, Name: t.Address}
+	}
+	return Workload{Namespace: t.Namespace, Kind: WorkloadPod, Name: t.Pod}
+}
+
+// DeploymentOf is the Deployment that owns a ReplicaSet named rs whose
+// pods carry the pod-template-hash label hash: rs is
+// <deployment>-<hash>. It returns "" when rs is not named so.
+func DeploymentOf(rs, hash string) string {
+	if hash == "" {
+		return ""
+	}
+	name, ok := strings.CutSuffix(rs, "-"+hash)
+	if !ok || name == "" {
+		return ""
+	}
+	return name
+}
+
+// BaselinePrefix is where the healthy baselines of w taken at taken are
+// kept: baselines/<namespace>/<kind>/<name>/<yyyymmddThhmmss.mmmZ>.
+func BaselinePrefix(w Workload, taken time.Time) string {
+	return "baselines/" + sanitizeKeyPart(w.Namespace) + "/" + sanitizeKeyPart(w.Kind) + "/" +
+		sanitizeKeyPart(w.Name) + "/" + taken.UTC().Format("20060102T150405.000Z")
+}
