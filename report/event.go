@@ -137,6 +137,9 @@ type PodReport struct {
 	// Memory sets the runtime's memory statistics against MemoryBounds;
 	// nil when no memstats were captured.
 	Memory *memory.Reconciliation `json:"memory,omitempty"`
+	// SinceHealthy compares the pod's heap and goroutines with its
+	// workload's latest healthy baseline; nil without one.
+	SinceHealthy *SinceHealthy `json:"since_healthy,omitempty"`
 }
 
 // PodName is the name people know the pod by: Name, else Target.
