@@ -92,7 +92,6 @@ func (s *Static) Resolve(_ context.Context, labels map[string]string) ([]Target,
 		Address:   hp,
 		Scheme:    "http",
 		Path:      s.path,
-		Workload:  Workload{Namespace: "static", Kind: WorkloadInstance, Name: hp},
 	}}, nil
 }
 

@@ -200,6 +200,9 @@ type LocalStoreConfig struct {
 // ReportConfig shapes the summary.
 type ReportConfig struct {
 	Top int `yaml:"top"`
+	// Baseline keeps a healthy capture per workload to compare incidents
+	// with.
+	Baseline BaselineConfig `yaml:"baseline"`
 }
 
 // defaultConfig holds every default in one place.
@@ -253,7 +256,7 @@ func defaultConfig() Config {
 			S3:         S3StoreConfig{Region: "us-east-1", TLS: true},
 			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
 		},
-		Report:       ReportConfig{Top: 10},
+		Report:       ReportConfig{Top: 10, Baseline: defaultBaselineConfig()},
 		UI:           defaultUIConfig(),
 		Coordination: defaultCoordinationConfig(),
 	}
@@ -357,6 +360,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.UI.validate(); err != nil {
+		return err
+	}
+	if err := c.Report.Baseline.validate(); err != nil {
 		return err
 	}
 	if err := c.validateCoordination(); err != nil {

@@ -68,6 +68,11 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
+	baselineCfg, err := cfg.Report.Baseline.handlerConfig()
+	if err != nil {
+		return nil, err
+	}
+	baselines := newBaselines(cfg, store, log)
 	h, err := handler.New(handler.Config{
 		Workers:               cfg.Webhook.Workers,
 		QueueSize:             cfg.Webhook.QueueSize,
@@ -86,6 +91,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
 		Settings:              capture.Settings{CPUSeconds: cfg.Capture.CPUSeconds, HeapGrowthWindow: cfg.Capture.HeapGrowthWindow},
 		Limits:                analysisLimits(cfg),
+		Baseline:              baselineCfg,
 	}, handler.Deps{
 		Resolver:   resolver,
 		Capturer:   capturer,
@@ -95,6 +101,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Budget:     budget,
 		Artifacts:  store.artifacts,
 		UI:         ui,
+		Baselines:  baselines,
 		Logger:     log,
 		Registerer: reg,
 		Gatherer:   reg,
