@@ -87,16 +87,24 @@ func (h *Handler) runBaselines(ctx context.Context) {
 }
 
 // healthyFor is the healthy baseline of t's workload, read back for the
-// analysis, or nil when it has none or it cannot be read (logged). Each
-// artifact is read within the analysis limits.
-func (h *Handler) healthyFor(ctx context.Context, log *slog.Logger, t capture.Target) *report.Healthy {
+// analysis, or nil when it has none or it cannot be read (logged), and
+// the function that gives back the memory its bytes hold. Each artifact
+// is read within the analysis limits, and its bytes are admitted by the
+// memory budget (when free now) while the analysis holds them.
+func (h *Handler) healthyFor(ctx context.Context, log *slog.Logger, t capture.Target) (*report.Healthy, func()) {
+	var releases []func()
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
 	if h.deps.Baselines == nil {
-		return nil
+		return nil, release
 	}
 	w := capture.WorkloadOf(t)
 	e, ok := h.deps.Baselines.Latest(w)
 	if !ok {
-		return nil
+		return nil, release
 	}
 	limit := h.cfg.Limits.MaxDecodedBytes
 	if limit <= 0 {
@@ -113,10 +121,19 @@ func (h *Handler) healthyFor(ctx context.Context, log *slog.Logger, t capture.Ta
 			log.Log(ctx, level, "reading the healthy baseline failed", "workload", w.String(), "key", a.Key, "error", err)
 			continue
 		}
+		// Held while the pod's own artifacts wait for their share: a
+		// baseline that does not fit now is left out rather than waited
+		// for, so that no two analyses hold part and wait for the rest.
+		r, ok := h.deps.Budget.TryReserve(int64(len(data)))
+		if !ok {
+			log.Warn("the healthy baseline does not fit the memory budget now; not compared", "workload", w.String(), "key", a.Key, "bytes", len(data))
+			continue
+		}
+		releases = append(releases, r)
 		hb.Artifacts = append(hb.Artifacts, report.HealthyArtifact{Name: a.Name, Key: a.Key, Link: h.deps.Store.Link(a.Key), Data: data})
 	}
 	if len(hb.Artifacts) == 0 {
-		return nil
+		return nil, release
 	}
-	return hb
+	return hb, release
 }

@@ -79,8 +79,10 @@ type index struct {
 
 // Store keeps the latest baseline of at most max workloads: saving a
 // workload's new baseline replaces its old one, and past max the workload
-// whose baseline is oldest is dropped. The index is kept in memory and
-// written after every change; one replica writes it.
+// whose baseline is oldest is dropped. The index is kept in memory, read
+// back before and written after every change, so that replicas sharing
+// the store see each other's baselines (two saving at the same instant
+// may each miss the other's entry until the next save).
 type Store struct {
 	objs Objects
 	max  int
@@ -165,12 +167,20 @@ func (s *Store) Save(ctx context.Context, e Entry, data map[string]File) (Entry,
 		}
 		e.Artifacts = append(e.Artifacts, Artifact{Name: name, Key: key})
 	}
+	if err := s.Load(ctx); err != nil {
+		s.log.Warn("reading the baselines index before saving failed; writing it from memory", "error", err)
+	}
 	s.mu.Lock()
 	var gone []Entry
-	if old, ok := s.entries[e.Workload.Key()]; ok {
+	switch old, ok := s.entries[e.Workload.Key()]; {
+	case !ok:
+		s.entries[e.Workload.Key()] = e
+	case old.TakenAt.Before(e.TakenAt):
 		gone = append(gone, old)
+		s.entries[e.Workload.Key()] = e
+	default: // another replica saved a newer one meanwhile
+		gone = append(gone, e)
 	}
-	s.entries[e.Workload.Key()] = e
 	gone = append(gone, s.evictLocked()...)
 	idx := index{Version: 1, Baselines: s.sortedLocked()}
 	s.mu.Unlock()

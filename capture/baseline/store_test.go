@@ -170,3 +170,37 @@ func TestStoreReadIsBounded(t *testing.T) {
 		t.Fatalf("missing key: %v, want fs.ErrNotExist", err)
 	}
 }
+
+// TestStoresSharingObjectsKeepEachOthersBaselines: two replicas' stores
+// over one artifact store: each save reads the index first, so neither
+// drops the other's baseline, and a newer baseline is never replaced by
+// an older one.
+func TestStoresSharingObjectsKeepEachOthersBaselines(t *testing.T) {
+	ctx := context.Background()
+	objs := newObjects()
+	a, b := New(objs, 10, nil), New(objs, 10, nil)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if _, err := a.Save(ctx, Entry{Workload: deployment("api"), Target: "shop/api-1", TakenAt: t0.Add(time.Hour)}, files("h", "g")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Save(ctx, Entry{Workload: deployment("db"), TakenAt: t0}, files("h", "g")); err != nil {
+		t.Fatal(err)
+	}
+	// b saves an older baseline of api than a's: a's stays.
+	if _, err := b.Save(ctx, Entry{Workload: deployment("api"), Target: "shop/api-old", TakenAt: t0}, files("h", "g")); err != nil {
+		t.Fatal(err)
+	}
+	c := New(objs, 10, nil)
+	if err := c.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Latest(deployment("api")); !ok || e.Target != "shop/api-1" {
+		t.Fatalf("api's baseline = %+v, %v; want the newer one", e, ok)
+	}
+	if _, ok := c.Latest(deployment("db")); !ok {
+		t.Fatal("db's baseline was lost")
+	}
+	if n := len(objs.keys("baselines/")); n != 4 {
+		t.Fatalf("%d artifacts stored, want 4 (the older api baseline's removed)", n)
+	}
+}
