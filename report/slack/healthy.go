@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"github.com/alertprof/alertprof/report"
+	"github.com/alertprof/alertprof/report/internal/funcname"
 	"github.com/alertprof/alertprof/report/internal/units"
+	"github.com/alertprof/alertprof/report/pprof"
 )
 
 // healthySection is the comparison with the workload's healthy baseline
@@ -29,9 +31,9 @@ func healthySection(s *report.SinceHealthy) (string, int) {
 			title += "\n" + escapeMrkdwn(c.Profile) + " not compared: " + escapeMrkdwn(c.Error)
 		case c.Growth != nil:
 			title += fmt.Sprintf("\ngoroutines %d → %d (%+d)", c.Growth.Before, c.Growth.After, c.Growth.After-c.Growth.Before)
-		case c.Summary != nil && c.Summary.Headline != nil && c.Summary.Kind != "heap":
-			title += fmt.Sprintf("\n%s %s since healthy: %s", escapeMrkdwn(c.Summary.Kind), escapeMrkdwn(c.Summary.SampleType),
-				units.FormatValue(c.Summary.Headline.Net, c.Summary.Unit))
+		case c.Summary != nil && c.Summary.Headline != nil && c.Summary.Kind == pprof.KindGoroutine:
+			title += fmt.Sprintf("\ngoroutines %+d since healthy, %s in %s", c.Summary.Headline.Net,
+				units.FormatPercent(c.Summary.Headline.Pct), escapeMrkdwn(funcname.Short(c.Summary.Headline.Culprit())))
 		}
 	}
 	if h := s.Heap(); h != nil {

@@ -21,6 +21,8 @@ func TestSinceHealthyReachesTheReply(t *testing.T) {
 	pr := report.PodReport{Target: "shop/api-0", AlertName: "HeapHigh", Headline: "since healthy (2h ago): inuse heap grew +120MB",
 		SinceHealthy: &report.SinceHealthy{TakenAt: taken, Ago: 2 * time.Hour, Target: "shop/api-1", Comparisons: []report.HealthyDiff{
 			{Profile: "heap-2", Base: "heap", BaseLink: "https://alertprof.example/artifacts/baselines/shop/heap.pb.gz", Summary: &heap},
+			{Profile: "goroutine", Base: "goroutine", Summary: &pprof.Summary{Kind: pprof.KindGoroutine, Unit: "count", Diff: true,
+				Headline: &pprof.Headline{Function: "example.com/shop/internal/fetch.worker", Net: 4999, Pct: 99.5}}},
 		}}}
 	msg := podMessage(pr, "")
 	texts := blockTexts(msg.blocks)
@@ -40,7 +42,7 @@ func TestSinceHealthyReachesTheReply(t *testing.T) {
 	if rest := ourMarkup.ReplaceAllString(strings.Replace(texts[at], "<https://alertprof.example/artifacts/baselines/shop/heap.pb.gz|heap baseline>", "", 1), ""); strings.ContainsAny(rest, "<>") || len(texts[at]) > maxTextLen {
 		t.Errorf("unescaped markup or too long:\n%s", texts[at])
 	}
-	for _, want := range []string{"from shop/api-1", "<https://alertprof.example/artifacts/baselines/shop/heap.pb.gz|heap baseline>", "*heap inuse_space growth*", "main.leak"} {
+	for _, want := range []string{"from shop/api-1", "<https://alertprof.example/artifacts/baselines/shop/heap.pb.gz|heap baseline>", "*heap inuse_space growth*", "main.leak", "goroutines +4999 since healthy, 99.50% in fetch.worker"} {
 		if !strings.Contains(texts[at], want) {
 			t.Errorf("the section lacks %q:\n%s", want, texts[at])
 		}
