@@ -33,7 +33,7 @@ type BaselineConfig struct {
 	Plan         []capture.Profile
 }
 
-// baselineTick is how often the baseline loop looks for due workloads:
+// tick is how often the baseline loop looks for due workloads:
 // a tenth of the shorter delay, between 100ms and 30s.
 func (c BaselineConfig) tick() time.Duration {
 	d := c.AfterResolve

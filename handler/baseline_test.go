@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -82,6 +83,63 @@ func TestBaselineAfterResolve(t *testing.T) {
 	for _, c := range s.Comparisons {
 		if c.Error != "" || c.Summary == nil || !strings.HasPrefix(c.BaseLink, "mem://baselines/") {
 			t.Errorf("comparison %+v", c)
+		}
+	}
+}
+
+// TestBaselineWaitsItsTurn: a baseline is a capture like any other: it is
+// not taken while another capture holds the process, and it waits for a
+// capture slot.
+func TestBaselineWaitsItsTurn(t *testing.T) {
+	plan, err := capture.Plan([]string{"heap"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memStore{}
+	capt := &fakeCapturer{}
+	h := startHandler(t, Config{Plan: plan, MaxConcurrentCaptures: 1, Baseline: BaselineConfig{AfterResolve: time.Hour, Plan: plan}},
+		Deps{Store: store, Capturer: capt, Baselines: baseline.New(store, 10, nil)})
+	w := capture.Workload{Namespace: "static", Kind: capture.WorkloadInstance, Name: "127.0.0.1:6060"}
+	d := baseline.Due{Workload: w, Reason: "test"}
+	log := h.log
+
+	if _, _, ok := h.book.claimAll([]string{"static/127.0.0.1-6060"}, "incident X"); !ok {
+		t.Fatal("claim")
+	}
+	if err := h.captureBaseline(context.Background(), log, d); err == nil || !strings.Contains(err.Error(), "being captured by incident X") {
+		t.Fatalf("baseline of a process being captured: %v", err)
+	}
+	h.book.release("static/127.0.0.1-6060", "incident X")
+
+	slot, err := h.limiter.acquire(context.Background(), log) // the only capture slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.captureBaseline(ctx, log, d); err == nil || capt.total() != 0 {
+		t.Fatalf("baseline taken without a capture slot: %v, %d captures", err, capt.total())
+	}
+	slot()
+	if err := h.captureBaseline(context.Background(), log, d); err != nil || capt.total() != 1 {
+		t.Fatalf("baseline with a free slot: %v, %d captures", err, capt.total())
+	}
+}
+
+func TestBaselineTick(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  BaselineConfig
+		want time.Duration
+	}{
+		{BaselineConfig{AfterResolve: 10 * time.Minute}, 30 * time.Second},
+		{BaselineConfig{AfterResolve: 2 * time.Minute}, 12 * time.Second},
+		{BaselineConfig{AfterResolve: time.Second}, 100 * time.Millisecond},
+		{BaselineConfig{AfterResolve: time.Hour, Interval: 10 * time.Minute}, 30 * time.Second},
+		{BaselineConfig{Interval: 6 * time.Hour}, 30 * time.Second},
+		{BaselineConfig{AfterResolve: 100 * time.Millisecond}, 100 * time.Millisecond},
+	} {
+		if got := tc.cfg.tick(); got != tc.want {
+			t.Errorf("tick of %+v = %s, want %s", tc.cfg, got, tc.want)
 		}
 	}
 }

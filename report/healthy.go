@@ -66,7 +66,7 @@ func (s *SinceHealthy) Heap() *pprof.Summary {
 		return nil
 	}
 	for _, c := range s.Comparisons {
-		if c.Summary != nil && (c.Summary.Kind == pprof.KindHeap) {
+		if c.Summary != nil && c.Summary.Kind == pprof.KindHeap {
 			return c.Summary
 		}
 	}
