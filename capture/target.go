@@ -37,9 +37,11 @@ type Target struct {
 	// alertprof.io/slack-channel annotations; empty when not set.
 	Owner        string
 	SlackChannel string
-	// Workload is what the pod is one instance of (see WorkloadOf); zero
-	// when the resolver does not say.
-	Workload Workload
+	// Workload names the pod's workload as "Kind/name" (a Deployment for
+	// the pods of its ReplicaSets, "Pod/<name>" for a pod without a
+	// controller); empty for a static target. With Namespace it finds the
+	// captures of the workload's other pods.
+	Workload string
 }
 
 // Key identifies the target for dedupe and cooldowns.

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Workload kinds a target can belong to, as Kubernetes names its owners;
-// KindPod is a pod that no controller owns, and KindInstance a static
-// target (its Name is host:port).
+// Workload kinds a target can belong to, as Kubernetes names its
+// controllers; WorkloadPod is a pod that no controller owns, and
+// WorkloadInstance a static target (its Name is host:port).
 const (
 	WorkloadDeployment  = "Deployment"
 	WorkloadStatefulSet = "StatefulSet"
@@ -44,7 +44,8 @@ func (w Workload) String() string {
 }
 
 // Labels are alert labels that resolve to the workload's pods (or its
-// address), for capturing it without an alert; nil for a zero workload.
+// address), for capturing it without an alert; nil for a zero workload or
+// a kind of controller no alert label names.
 func (w Workload) Labels() map[string]string {
 	label := map[string]string{
 		WorkloadDeployment:  "deployment",
@@ -65,30 +66,17 @@ func (w Workload) Labels() map[string]string {
 	return map[string]string{"namespace": w.Namespace, label: w.Name}
 }
 
-// WorkloadOf is t's workload: t.Workload when the resolver named one,
-// else the target itself (a static target's address, or the pod).
+// WorkloadOf is t's workload: the one the resolver named in t.Workload
+// ("Kind/name", in t's namespace), else the static target's address, else
+// the pod itself.
 func WorkloadOf(t Target) Workload {
-	if !t.Workload.IsZero() {
-		return t.Workload
+	if kind, name, ok := strings.Cut(t.Workload, "/"); ok && kind != "" && name != "" {
+		return Workload{Namespace: t.Namespace, Kind: kind, Name: name}
 	}
 	if t.Namespace == "static" && t.Address != "" {
 		return Workload{Namespace: t.Namespace, Kind: WorkloadInstance, Name: t.Address}
 	}
 	return Workload{Namespace: t.Namespace, Kind: WorkloadPod, Name: t.Pod}
-}
-
-// DeploymentOf is the Deployment that owns a ReplicaSet named rs whose
-// pods carry the pod-template-hash label hash: rs is
-// <deployment>-<hash>. It returns "" when rs is not named so.
-func DeploymentOf(rs, hash string) string {
-	if hash == "" {
-		return ""
-	}
-	name, ok := strings.CutSuffix(rs, "-"+hash)
-	if !ok || name == "" {
-		return ""
-	}
-	return name
 }
 
 // BaselinePrefix is where the healthy baselines of w taken at taken are

@@ -20,15 +20,14 @@ func TestWorkloadOfTarget(t *testing.T) {
 		t.Fatalf("pod workload %+v", w)
 	}
 	dep := Workload{Namespace: "shop", Kind: WorkloadDeployment, Name: "api"}
-	if w := WorkloadOf(Target{Namespace: "shop", Pod: "api-7d9f8c-abcde", Workload: dep}); w != dep {
+	if w := WorkloadOf(Target{Namespace: "shop", Pod: "api-7d9f8c-abcde", Workload: "Deployment/api"}); w != dep ||
+		!maps.Equal(w.Labels(), map[string]string{"namespace": "shop", "deployment": "api"}) {
 		t.Fatalf("resolver's workload lost: %+v", w)
+	}
+	if w := WorkloadOf(Target{Namespace: "shop", Pod: "r-0", Workload: "Rollout/r"}); w.Key() != "shop/Rollout/r" || w.Labels() != nil {
+		t.Fatalf("a controller no label names: %+v, labels %v", w, w.Labels())
 	}
 	if got := BaselinePrefix(Workload{Namespace: "../x", Kind: WorkloadInstance, Name: "127.0.0.1:6060"}, time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)); got != "baselines/_._x/instance/127.0.0.1_6060/20260102T030405.006Z" {
 		t.Fatalf("prefix %q", got)
-	}
-	for rs, want := range map[string]string{"api-7d9f8c": "api", "api": "", "-7d9f8c": ""} {
-		if got := DeploymentOf(rs, "7d9f8c"); got != want {
-			t.Errorf("DeploymentOf(%q) = %q, want %q", rs, got, want)
-		}
 	}
 }

@@ -1,30 +1,28 @@
 package kube
 
 import (
-	corev1 "k8s.io/api/core/v1"
+	"strings"
 
-	"github.com/alertprof/alertprof/capture"
+	corev1 "k8s.io/api/core/v1"
 )
 
-// workloadOf names what pod is one instance of, from its owner
-// references: a ReplicaSet named <deployment>-<pod-template-hash> is
-// its Deployment's; a pod no controller owns is its own workload.
-func workloadOf(pod *corev1.Pod) capture.Workload {
-	w := capture.Workload{Namespace: pod.Namespace, Kind: capture.WorkloadPod, Name: pod.Name}
+// workloadOf names the workload that runs pod, as "Kind/name" (e.g.
+// "Deployment/api"), from its controller's owner reference alone: a
+// ReplicaSet named <deployment>-<pod-template-hash> stands for its
+// Deployment, so that the pods of every rollout of one Deployment share a
+// workload. It needs no access to the workload objects. A pod without a
+// controller is its own workload, "Pod/<name>".
+func workloadOf(pod *corev1.Pod) string {
 	for _, ref := range pod.OwnerReferences {
-		switch ref.Kind {
-		case "ReplicaSet":
-			if d := capture.DeploymentOf(ref.Name, pod.Labels["pod-template-hash"]); d != "" {
-				return capture.Workload{Namespace: pod.Namespace, Kind: capture.WorkloadDeployment, Name: d}
-			}
-			return capture.Workload{Namespace: pod.Namespace, Kind: capture.WorkloadReplicaSet, Name: ref.Name}
-		case "StatefulSet":
-			return capture.Workload{Namespace: pod.Namespace, Kind: capture.WorkloadStatefulSet, Name: ref.Name}
-		case "DaemonSet":
-			return capture.Workload{Namespace: pod.Namespace, Kind: capture.WorkloadDaemonSet, Name: ref.Name}
-		case "Job":
-			return capture.Workload{Namespace: pod.Namespace, Kind: capture.WorkloadJob, Name: ref.Name}
+		if ref.Controller == nil || !*ref.Controller || ref.Name == "" {
+			continue
 		}
+		if hash := pod.Labels["pod-template-hash"]; ref.Kind == "ReplicaSet" && hash != "" {
+			if dep, ok := strings.CutSuffix(ref.Name, "-"+hash); ok && dep != "" {
+				return "Deployment/" + dep
+			}
+		}
+		return ref.Kind + "/" + ref.Name
 	}
-	return w
+	return "Pod/" + pod.Name
 }

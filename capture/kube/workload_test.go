@@ -5,44 +5,33 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/alertprof/alertprof/capture"
 )
 
-// TestWorkloadOf: a pod's workload from its owner references, a
-// Deployment's through its ReplicaSet's name and the pod-template-hash.
 func TestWorkloadOf(t *testing.T) {
-	owned := func(kind, name, hash string) *corev1.Pod {
-		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "api-x", Labels: map[string]string{}}}
-		if hash != "" {
-			p.Labels["pod-template-hash"] = hash
-		}
-		if kind != "" {
-			p.OwnerReferences = []metav1.OwnerReference{{Kind: kind, Name: name}}
-		}
-		return p
+	ctrl, notCtrl := true, false
+	ref := func(kind, name string, c *bool) metav1.OwnerReference {
+		return metav1.OwnerReference{Kind: kind, Name: name, Controller: c}
 	}
 	tests := []struct {
-		name string
-		pod  *corev1.Pod
-		want capture.Workload
+		name   string
+		refs   []metav1.OwnerReference
+		labels map[string]string
+		want   string
 	}{
-		{"deployment", owned("ReplicaSet", "api-7d9f8c", "7d9f8c"), capture.Workload{Namespace: "shop", Kind: "Deployment", Name: "api"}},
-		{"bare replicaset", owned("ReplicaSet", "api-rs", ""), capture.Workload{Namespace: "shop", Kind: "ReplicaSet", Name: "api-rs"}},
-		{"statefulset", owned("StatefulSet", "db", ""), capture.Workload{Namespace: "shop", Kind: "StatefulSet", Name: "db"}},
-		{"daemonset", owned("DaemonSet", "agent", ""), capture.Workload{Namespace: "shop", Kind: "DaemonSet", Name: "agent"}},
-		{"job", owned("Job", "backfill", ""), capture.Workload{Namespace: "shop", Kind: "Job", Name: "backfill"}},
-		{"no owner", owned("", "", ""), capture.Workload{Namespace: "shop", Kind: "Pod", Name: "api-x"}},
+		{"a Deployment's pod", []metav1.OwnerReference{ref("ReplicaSet", "api-7d9f8c", &ctrl)}, map[string]string{"pod-template-hash": "7d9f8c"}, "Deployment/api"},
+		{"a bare ReplicaSet", []metav1.OwnerReference{ref("ReplicaSet", "api", &ctrl)}, map[string]string{"pod-template-hash": "7d9f8c"}, "ReplicaSet/api"},
+		{"a ReplicaSet without the hash label", []metav1.OwnerReference{ref("ReplicaSet", "api-7d9f8c", &ctrl)}, nil, "ReplicaSet/api-7d9f8c"},
+		{"a StatefulSet", []metav1.OwnerReference{ref("StatefulSet", "db", &ctrl)}, nil, "StatefulSet/db"},
+		{"a Job", []metav1.OwnerReference{ref("Job", "backup-29000", &ctrl)}, nil, "Job/backup-29000"},
+		{"an owner that is not the controller", []metav1.OwnerReference{ref("ConfigMap", "x", &notCtrl), ref("DaemonSet", "agent", &ctrl)}, nil, "DaemonSet/agent"},
+		{"no controller", []metav1.OwnerReference{ref("ConfigMap", "x", nil)}, nil, "Pod/p-1"},
+		{"no owner", nil, nil, "Pod/p-1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := workloadOf(tc.pod)
-			if got != tc.want {
-				t.Fatalf("workload %+v, want %+v", got, tc.want)
-			}
-			// Its labels resolve back to the workload's pods.
-			if l := got.Labels(); l["namespace"] != "shop" || len(l) != 2 {
-				t.Fatalf("labels %v", l)
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p-1", Namespace: "shop", OwnerReferences: tc.refs, Labels: tc.labels}}
+			if got := workloadOf(pod); got != tc.want {
+				t.Errorf("workloadOf = %q, want %q", got, tc.want)
 			}
 		})
 	}
