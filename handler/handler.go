@@ -94,11 +94,11 @@ type Config struct {
 	// Settings shape the profiles an on-demand request names (CPU window,
 	// heap growth window); CPUSeconds 0 takes 10.
 	Settings capture.Settings
-	// Limits bound what the analysis reads of each artifact.
-	Limits Limits
 	// Baseline says when healthy baselines are taken (with
 	// Deps.Baselines).
 	Baseline BaselineConfig
+	// Limits bound what the analysis reads of each artifact.
+	Limits Limits
 }
 
 func (c *Config) setDefaults() {
@@ -180,13 +180,14 @@ type Handler struct {
 	pool     *pool
 	notices  *pool // jobs that only open an incident or post notes
 	ondemand *onDemands
-	schedule *baseline.Schedule
-	// stopBaselines ends the baseline loop; baselinesDone closes when it
-	// returned.
+	ready    atomic.Bool
+	router   chi.Router
+
+	// schedule says when healthy baselines are due; stopBaselines ends
+	// the baseline loop, and baselinesDone closes when it returned.
+	schedule      *baseline.Schedule
 	stopBaselines context.CancelFunc
 	baselinesDone chan struct{}
-	ready         atomic.Bool
-	router        chi.Router
 }
 
 // New builds a Handler. Call Start before serving and Shutdown to drain.

@@ -199,10 +199,11 @@ type LocalStoreConfig struct {
 
 // ReportConfig shapes the summary.
 type ReportConfig struct {
-	Top int `yaml:"top"`
 	// Baseline keeps a healthy capture per workload to compare incidents
 	// with.
 	Baseline BaselineConfig `yaml:"baseline"`
+
+	Top int `yaml:"top"`
 }
 
 // defaultConfig holds every default in one place.

@@ -90,8 +90,8 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		CapturesPerMinute:     cfg.Capture.MaxPerMinute,
 		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
 		Settings:              capture.Settings{CPUSeconds: cfg.Capture.CPUSeconds, HeapGrowthWindow: cfg.Capture.HeapGrowthWindow},
-		Limits:                analysisLimits(cfg),
 		Baseline:              baselineCfg,
+		Limits:                analysisLimits(cfg),
 	}, handler.Deps{
 		Resolver:   resolver,
 		Capturer:   capturer,
