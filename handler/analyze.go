@@ -32,8 +32,12 @@ type Limits struct {
 // analyze builds the pod's report from its fetched artifacts with the one
 // analyser, each piece of the work inside the analysis gate and admitted
 // by the memory budget.
-func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact) {
-	for _, err := range report.Analyze(ctx, pr, arts, h.analysisOptions()) {
+// healthy, when set, is the pod's workload's healthy baseline to compare
+// with.
+func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact, healthy *report.Healthy) {
+	opts := h.analysisOptions()
+	opts.Healthy = healthy
+	for _, err := range report.Analyze(ctx, pr, arts, opts) {
 		h.metrics.failures.WithLabelValues("summarize").Inc()
 		name := ""
 		if pe, ok := errors.AsType[*report.ProfileError](err); ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/capture/baseline"
 	"github.com/alertprof/alertprof/report"
 )
 
@@ -93,6 +94,9 @@ type Config struct {
 	// Settings shape the profiles an on-demand request names (CPU window,
 	// heap growth window); CPUSeconds 0 takes 10.
 	Settings capture.Settings
+	// Baseline says when healthy baselines are taken (with
+	// Deps.Baselines).
+	Baseline BaselineConfig
 	// Limits bound what the analysis reads of each artifact.
 	Limits Limits
 	// BeforeKillWindow is how long before an OOM kill a capture of the
@@ -166,6 +170,10 @@ type Deps struct {
 	// UI serves the pprof web UI under /ui/ and links each profile's
 	// report to it; nil disables it.
 	UI ProfileUI
+	// Baselines keeps each workload's healthy baseline, to compare
+	// incidents with; nil disables baselines. Baselines are stored in it,
+	// and linked through Store.
+	Baselines Baselines
 }
 
 // Handler is the webhook receiver and its job pipeline.
@@ -182,6 +190,12 @@ type Handler struct {
 	indexMu  sync.Mutex // serializes writes of the capture indexes
 	ready    atomic.Bool
 	router   chi.Router
+
+	// schedule says when healthy baselines are due; stopBaselines ends
+	// the baseline loop, and baselinesDone closes when it returned.
+	schedule      *baseline.Schedule
+	stopBaselines context.CancelFunc
+	baselinesDone chan struct{}
 }
 
 // New builds a Handler. Call Start before serving and Shutdown to drain.
@@ -206,7 +220,8 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		reg := prometheus.NewRegistry()
 		deps.Registerer, deps.Gatherer = reg, reg
 	}
-	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, book: newBook(cfg.Cooldown), ondemand: newOnDemands(cfg.QueueSize)}
+	h := &Handler{cfg: cfg, deps: deps, log: deps.Logger, book: newBook(cfg.Cooldown), ondemand: newOnDemands(cfg.QueueSize),
+		schedule: baseline.NewSchedule(cfg.Baseline.AfterResolve, cfg.Baseline.Interval, cfg.Baseline.MaxWorkloads)}
 	h.pool = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	h.notices = newPool(cfg.QueueSize, cfg.Workers, h.runJob)
 	var names []string
@@ -270,6 +285,14 @@ func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
 func (h *Handler) Start() {
 	h.pool.start()
 	h.notices.start()
+	if h.baselinesOn() {
+		ctx, cancel := context.WithCancel(context.Background())
+		h.stopBaselines, h.baselinesDone = cancel, make(chan struct{})
+		go func() {
+			defer close(h.baselinesDone)
+			h.runBaselines(ctx)
+		}()
+	}
 	h.ready.Store(true)
 }
 
@@ -278,6 +301,10 @@ func (h *Handler) Start() {
 // short or never started is logged, then Shutdown returns an error.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.ready.Store(false)
+	if h.stopBaselines != nil {
+		h.stopBaselines() // a baseline cut short is taken again later
+		<-h.baselinesDone
+	}
 	var cut, cutNotices []job
 	var wg sync.WaitGroup
 	wg.Go(func() { cut = h.pool.shutdown(ctx) })

@@ -29,7 +29,9 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 			arts = append(arts, artifactOf(res))
 		}
 	}
-	h.analyze(ctx, log, &pr, arts)
+	healthy, release := h.healthyFor(ctx, log, t)
+	h.analyze(ctx, log, &pr, arts, healthy)
+	release()
 	h.beforeKill(ctx, log, t, &pr, arts)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {

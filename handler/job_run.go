@@ -39,6 +39,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 		return
 	}
 	todo, notes := h.claimTargets(ctx, log, &j)
+	h.baselineFiring(j.incident.ID, todo, notes)
 	h.book.unreserve(j.incident.ID, h.reservations(j))
 	if j.opened && j.incident.Channel == "" && len(j.notes) > 0 {
 		j.incident.Channel = h.channelOf(ctx, j.notes[0].alert)
@@ -93,6 +94,7 @@ func (h *Handler) reservations(j job) []string {
 func (h *Handler) closeIncident(ctx context.Context, log *slog.Logger, j job) {
 	h.notify(ctx, log, report.Event{Kind: report.Resolved, Incident: j.incident})
 	h.book.resolve(j.incident)
+	h.schedule.Resolved(j.incident.ID, h.deps.Now())
 	h.persist(ctx, log, j.incident.ID)
 	h.metrics.jobs.WithLabelValues("resolve").Inc()
 }

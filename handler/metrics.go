@@ -68,7 +68,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 		}, []string{"reason"}),
 		failures: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertprof_failures_total",
-			Help: "Pipeline steps that failed, by stage (store, summarize, notify, record).",
+			Help: "Pipeline steps that failed, by stage (store, summarize, notify, record, baseline).",
 		}, []string{"stage"}),
 	}
 	m.deferred = f.NewCounterVec(prometheus.CounterOpts{
@@ -94,7 +94,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 	for _, s := range []string{"firing", "resolved"} {
 		m.alerts.WithLabelValues(s)
 	}
-	for _, k := range []string{"capture", "resolve", "ondemand"} {
+	for _, k := range []string{"capture", "resolve", "ondemand", "baseline"} {
 		m.jobs.WithLabelValues(k)
 	}
 	for _, p := range profiles {
@@ -107,7 +107,7 @@ func newMetrics(reg prometheus.Registerer, queueDepth func() float64, profiles [
 	for _, r := range []string{"no_target", "cooldown", "in_flight"} {
 		m.skipped.WithLabelValues(r)
 	}
-	for _, s := range []string{"store", "summarize", "notify", "record"} {
+	for _, s := range []string{"store", "summarize", "notify", "record", "baseline"} {
 		m.failures.WithLabelValues(s)
 	}
 	return m

@@ -53,6 +53,9 @@ type Options struct {
 	MaxDecoded int64
 	// Text caps text artifacts (goroutine dumps, heap profiles in text).
 	Text format.TextLimits
+	// Healthy, when set, is the workload's latest healthy baseline: the
+	// pod's heap and goroutines are compared with it (PodReport.SinceHealthy).
+	Healthy *Healthy
 }
 
 // Artifact is one fetched artifact of a pod, as Analyze reads it.
@@ -129,6 +132,9 @@ func Analyze(ctx context.Context, pr *PodReport, arts []Artifact, opts Options) 
 		if err := addGrowth(ctx, pr, parsed, streamed, opts, gate); err != nil {
 			errs = append(errs, &ProfileError{Profile: secondHeap, Err: err})
 		}
+	}
+	if !opts.hasBase() {
+		addSinceHealthy(ctx, pr, arts, opts, gate)
 	}
 	addMemory(pr)
 	addRateNotes(pr)

@@ -138,6 +138,9 @@ type PodReport struct {
 	// MemoryBounds are the captured container's memory request, limit and
 	// GOMEMLIMIT; nil when not known (static targets).
 	MemoryBounds *capture.MemoryBounds `json:"memory_bounds,omitempty"`
+	// SinceHealthy compares the pod's heap and goroutines with its
+	// workload's latest healthy baseline; nil without one.
+	SinceHealthy *SinceHealthy `json:"since_healthy,omitempty"`
 	// Memory sets the runtime's memory statistics against MemoryBounds;
 	// nil when no memstats were captured.
 	Memory *memory.Reconciliation `json:"memory,omitempty"`

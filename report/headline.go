@@ -20,7 +20,9 @@ import (
 //  5. the execution trace's, when the alert is about latency and the
 //     trace explains it by waits on an idle CPU (see
 //     exectrace.Summary.WaitBound);
-//  6. the heap growth between the two snapshots, when the heap grew;
+//  6. the heap growth since the workload's healthy baseline, when it
+//     grew more than between the two snapshots (see SinceHealthy);
+//     else the heap growth between the two snapshots, when the heap grew;
 //  7. the main summary of the first profile, in plan order, that has a
 //     headline (a heap that shrank says so here, after the snapshots);
 //  8. the first goroutine dump's largest group;
@@ -47,6 +49,9 @@ func Headline(pr PodReport) string {
 				return p.Trace.Headline
 			}
 		}
+	}
+	if s := sinceHealthyLeads(pr); s != "" {
+		return s
 	}
 	for _, p := range pr.Profiles {
 		if p.Summary != nil && p.Summary.Grew() {

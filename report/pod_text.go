@@ -57,6 +57,9 @@ func WritePod(w io.Writer, pr PodReport) error {
 		}
 	}
 	memory.Write(bw, pr.Memory)
+	if err := writeSinceHealthy(bw, pr.SinceHealthy, pprof.DefaultTop); err != nil {
+		return err
+	}
 	for _, p := range pr.Profiles {
 		if !p.rendered() {
 			continue

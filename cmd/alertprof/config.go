@@ -205,6 +205,10 @@ type LocalStoreConfig struct {
 
 // ReportConfig shapes the summary.
 type ReportConfig struct {
+	// Baseline keeps a healthy capture per workload to compare incidents
+	// with.
+	Baseline BaselineConfig `yaml:"baseline"`
+
 	Top int `yaml:"top"`
 	// BeforeKillWindow is how long before an OOM kill a capture of the
 	// pod, or of its workload, may have been taken to lead the restart
@@ -272,7 +276,7 @@ func defaultConfig() Config {
 			S3:         S3StoreConfig{Region: "us-east-1", TLS: true},
 			Spool:      SpoolConfig{Dir: "./alertprof-spool", MaxBytes: 256 << 20},
 		},
-		Report:       ReportConfig{Top: 10, BeforeKillWindow: time.Hour},
+		Report:       ReportConfig{Top: 10, BeforeKillWindow: time.Hour, Baseline: defaultBaselineConfig()},
 		UI:           defaultUIConfig(),
 		Coordination: defaultCoordinationConfig(),
 	}
@@ -404,6 +408,7 @@ func (c Config) Validate() error {
 		c.Store.validate(),
 		c.UI.validate(),
 		c.validateCoordination(),
+		c.Report.Baseline.validate(),
 	)
 	// The plans are built from capture.profiles: when it is wrong, their
 	// error would only repeat it.

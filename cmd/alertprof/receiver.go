@@ -68,6 +68,11 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
+	baselineCfg, err := cfg.Report.Baseline.handlerConfig()
+	if err != nil {
+		return nil, err
+	}
+	baselines := newBaselines(cfg, store, log)
 	h, err := handler.New(handler.Config{
 		Workers:               cfg.Webhook.Workers,
 		QueueSize:             cfg.Webhook.QueueSize,
@@ -85,6 +90,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		CapturesPerMinute:     cfg.Capture.MaxPerMinute,
 		MaxLabelBytes:         cfg.Webhook.MaxLabelBytes,
 		Settings:              cfg.settings(),
+		Baseline:              baselineCfg,
 		Limits:                analysisLimits(cfg),
 		BeforeKillWindow:      cfg.Report.beforeKillWindow(),
 	}, handler.Deps{
@@ -96,6 +102,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Budget:     budget,
 		Artifacts:  store.artifacts,
 		UI:         ui,
+		Baselines:  baselines,
 		Logger:     log,
 		Registerer: reg,
 		Gatherer:   reg,

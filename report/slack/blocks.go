@@ -33,12 +33,13 @@ type analysis struct {
 	sums     []pprof.Summary
 	trace    *exectrace.Summary
 	dump     *goroutines.Dump
+	healthy  *report.SinceHealthy
 }
 
 // analysisOf picks what the reply shows of pr; the other views of each
 // profile are in the text report.
 func analysisOf(pr report.PodReport) analysis {
-	a := analysis{headline: pr.Headline}
+	a := analysis{headline: pr.Headline, healthy: pr.SinceHealthy}
 	for _, p := range pr.Profiles {
 		if p.Summary != nil {
 			a.sums = append(a.sums, *p.Summary)
@@ -76,6 +77,10 @@ func (a analysis) blocks(limit int) ([]slackgo.Block, cuts) {
 	if a.headline != "" {
 		add("*"+escapeMrkdwn(a.headline)+"*", 0, "headline")
 	}
+	if a.healthy != nil {
+		text, rows := healthySection(a.healthy)
+		add(text, rows, "since healthy")
+	}
 	for _, s := range a.sums {
 		text, rows := summarySection(s)
 		add(text, rows, s.Kind+" "+s.SampleType)
@@ -109,6 +114,12 @@ func mrkdwnText(s string) *slackgo.TextBlockObject {
 // summarySection is one summary as mrkdwn: a title line and a code block
 // of rows, cutting rows (and saying how many) to stay within maxTextLen.
 func summarySection(s pprof.Summary) (string, int) {
+	title, lines := summaryParts(s)
+	return fitCode(title, lines, "rows")
+}
+
+// summaryParts are a summary's title line and the lines of its table.
+func summaryParts(s pprof.Summary) (string, []string) {
 	title := fmt.Sprintf("*%s %s*: total %s", escapeMrkdwn(s.Kind), escapeMrkdwn(s.SampleType), units.FormatValue(s.Total, s.Unit))
 	if s.Diff {
 		title = fmt.Sprintf("*%s %s growth*: total |change| %s", escapeMrkdwn(s.Kind), escapeMrkdwn(s.SampleType), units.FormatValue(s.Total, s.Unit))
@@ -127,7 +138,7 @@ func summarySection(s pprof.Summary) (string, int) {
 			units.FormatValue(r.Flat, s.Unit), units.SignedPercent(r.FlatPct),
 			units.FormatValue(r.Cum, s.Unit), units.SignedPercent(r.CumPct), escapeMrkdwn(names[r.Function])))
 	}
-	return fitCode(title, lines, "rows")
+	return title, lines
 }
 
 // goroutineSection lists the largest goroutine groups.
