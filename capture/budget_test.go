@@ -38,7 +38,7 @@ func TestBudgetWaitsForItsShare(t *testing.T) {
 	go func() {
 		release, err := b.Reserve(context.Background(), 60)
 		if err == nil {
-			defer release()
+			release() // before the send, so that Used below sees it
 		}
 		got <- err
 	}()
