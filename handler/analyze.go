@@ -31,14 +31,19 @@ type Limits struct {
 
 // analyze builds the pod's report from its fetched artifacts with the one
 // analyser, each piece of the work inside the analysis gate and admitted
-// by the memory budget.
-func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact) {
+// by the memory budget. The failures of the profiles that
+// tell names are logged and counted (a pod's report is made again as its windowed
+// profiles land: a failure is told once).
+func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact, tell func(profile string) bool) {
 	for _, err := range report.Analyze(ctx, pr, arts, h.analysisOptions()) {
-		h.metrics.failures.WithLabelValues("summarize").Inc()
 		name := ""
 		if pe, ok := errors.AsType[*report.ProfileError](err); ok {
 			name = pe.Profile
 		}
+		if !tell(name) {
+			continue
+		}
+		h.metrics.failures.WithLabelValues("summarize").Inc()
 		log.Error("summarizing a profile failed", "profile", name, "error", err)
 	}
 }
