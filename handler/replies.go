@@ -106,7 +106,8 @@ func (r *replies) deliver(kind report.EventKind, pr report.PodReport) {
 	if _, ok := r.h.deps.Notifier.(replier); !ok && kind != report.Captured {
 		return
 	}
-	reply := r.h.send(r.ctx, r.log, report.Event{Kind: kind, Incident: r.f.job.incident, Pod: &pr})
+	sent := pr // the notifier may keep the event
+	reply := r.h.send(r.ctx, r.log, report.Event{Kind: kind, Incident: r.f.job.incident, Pod: &sent})
 	if reply != "" && reply != r.reply {
 		r.reply = reply
 		pr.Reply = reply

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Call is one Web API request as the server received it.
@@ -23,6 +24,8 @@ type Call struct {
 	Method    string
 	Form      url.Values
 	UserAgent string
+	// At is when the server received the call.
+	At time.Time
 }
 
 // Channel, ThreadTS, TS and Text return the common parameters.
@@ -126,7 +129,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fs := s.faults[method]; len(fs) > 0 {
 		f := fs[0]
 		s.faults[method] = fs[1:]
-		s.calls = append(s.calls, Call{Method: "!" + method, Form: r.Form, UserAgent: r.UserAgent()})
+		s.calls = append(s.calls, Call{Method: "!" + method, Form: r.Form, UserAgent: r.UserAgent(), At: time.Now()})
 		s.mu.Unlock()
 		if f.apiError != "" {
 			reply(w, map[string]any{"ok": false, "error": f.apiError})
@@ -140,7 +143,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	seq := s.seq
-	s.calls = append(s.calls, Call{Method: method, Form: r.Form, UserAgent: r.UserAgent()})
+	s.calls = append(s.calls, Call{Method: method, Form: r.Form, UserAgent: r.UserAgent(), At: time.Now()})
 	s.mu.Unlock()
 
 	ts := fmt.Sprintf("1700000000.%06d", seq)
