@@ -26,6 +26,9 @@ type Call struct {
 	UserAgent string
 	// At is when the server received the call.
 	At time.Time
+	// Posted is the ts the server gave a message it accepted from
+	// chat.postMessage: the one a later chat.update of it names.
+	Posted string
 }
 
 // Channel, ThreadTS, TS and Text return the common parameters.
@@ -143,10 +146,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	seq := s.seq
-	s.calls = append(s.calls, Call{Method: method, Form: r.Form, UserAgent: r.UserAgent(), At: time.Now()})
+	ts := fmt.Sprintf("1700000000.%06d", seq)
+	c := Call{Method: method, Form: r.Form, UserAgent: r.UserAgent(), At: time.Now()}
+	if method == "chat.postMessage" {
+		c.Posted = ts
+	}
+	s.calls = append(s.calls, c)
 	s.mu.Unlock()
 
-	ts := fmt.Sprintf("1700000000.%06d", seq)
 	switch method {
 	case "chat.postMessage":
 		reply(w, map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": ts})
