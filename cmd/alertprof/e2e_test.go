@@ -78,9 +78,11 @@ log:
 		}
 		links = profileLinks(t, store)
 		for _, summary := range []string{demoSummary, amSummary} {
-			rel, _ := filepath.Rel(store, filepath.Join(filepath.Dir(summary), "heap.pb.gz"))
-			if links[filepath.ToSlash(rel)] == "" {
-				return false
+			for _, name := range []string{"heap.pb.gz", "cpu.pb.gz"} {
+				rel, _ := filepath.Rel(store, filepath.Join(filepath.Dir(summary), name))
+				if links[filepath.ToSlash(rel)] == "" {
+					return false
+				}
 			}
 		}
 		return true
