@@ -120,6 +120,7 @@ func (h *Handler) runPhase(ctx context.Context, log *slog.Logger, j job, t captu
 	landed := make(chan landing, len(ph.profiles))
 	if ph.instant {
 		results := h.deps.Capturer.Capture(ctx, t, ph.profiles)
+		log.Debug("instant profiles landed", "profiles", len(ph.profiles))
 		for k, p := range ph.profiles {
 			landed <- landing{k, resultAt(results, k, p)}
 		}
