@@ -118,6 +118,7 @@ slack: {channel: C0BENCH, api_url: %s}
 		landed := instantLandings(b, logs.String())
 
 		var firsts []time.Duration
+		var allFirst time.Duration // the last pod's first reply, after the notification
 		var finals []time.Duration // final edit, after the notification was sent
 		once, updated, early := 0, 0, 0
 		for _, a := range targets.addrs {
@@ -126,6 +127,7 @@ slack: {channel: C0BENCH, api_url: %s}
 				continue
 			}
 			once++
+			allFirst = max(allFirst, r.At.Sub(sent))
 			if strings.Contains(r.Blocks(), "still capturing: heap growth (30 s)") {
 				early++
 			}
@@ -149,8 +151,10 @@ slack: {channel: C0BENCH, api_url: %s}
 		b.ReportMetric(p50.Seconds()*1000, "first-reply-p50-ms")
 		b.ReportMetric(p99.Seconds()*1000, "first-reply-p99-ms")
 		b.ReportMetric(q(finals, 1).Seconds(), "all-final-s")
+		b.ReportMetric(allFirst.Seconds(), "all-first-s")
 		b.Logf("first reply after the pod's instant profiles landed (%d pods): p50 %s, p99 %s, max %s",
 			len(firsts), p50.Round(time.Millisecond), p99.Round(time.Millisecond), q(firsts, 1).Round(time.Millisecond))
+		b.Logf("every pod's first reply within %s of the notification", allFirst.Round(time.Millisecond))
 		b.Logf("final edit after the notification: first %s, last %s (growth window %s)",
 			q(finals, 0).Round(time.Millisecond), q(finals, 1).Round(time.Millisecond), window)
 		check := func(ok bool, what string) {
