@@ -79,7 +79,7 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 	var start time.Time
 	for n, ph := range phases(pc.plan) {
 		if n > 0 && !waitUntil(ctx, start.Add(ph.after)) {
-			pc.fail(ph, fmt.Errorf("canceled while waiting for its window: %w", context.Cause(ctx)))
+			h.failPhase(ctx, log, f.job, it.target, ph, pc, "canceled while waiting for the snapshot window", context.Cause(ctx))
 			continue
 		}
 		release, err := h.phaseSlot(ctx, log, sem, n == 0)
@@ -90,7 +90,7 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 				CapturedAt: h.deps.Now(), Problem: err.Error(), Owner: it.target.Owner}
 		}
 		if err != nil {
-			pc.fail(ph, err)
+			h.failPhase(ctx, log, f.job, it.target, ph, pc, "no capture slot for its window", err)
 			continue
 		}
 		if n == 0 {
@@ -155,6 +155,17 @@ func (h *Handler) runPhase(ctx context.Context, log *slog.Logger, j job, t captu
 	}
 }
 
+// failPhase lands every profile of ph as canceled, as a fetch cut short
+// would have: counted, logged and reported with why.
+func (h *Handler) failPhase(ctx context.Context, log *slog.Logger, j job, t capture.Target, ph phase, pc *podCapture, detail string, err error) {
+	for _, i := range ph.at {
+		p := pc.plan[i]
+		res := capture.Result{Profile: p, Started: time.Now(),
+			Err: &capture.FetchError{Profile: p.Name, Reason: capture.ReasonCanceled, Detail: detail, Err: err}}
+		pc.land(i, h.handleResult(ctx, log, j, t, res), nil)
+	}
+}
+
 // resultAt is results[k], the result of p; a capturer that returned none
 // for it gets an error in its place rather than a hang.
 func resultAt(results []capture.Result, k int, p capture.Profile) capture.Result {
@@ -170,8 +181,12 @@ func resultAt(results []capture.Result, k int, p capture.Profile) capture.Result
 func (h *Handler) phaseSlot(ctx context.Context, log *slog.Logger, sem chan struct{}, first bool) (func(), error) {
 	select {
 	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("not captured: the job's deadline passed before its turn: %w", context.Cause(ctx))
+	default:
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("not captured: the job's deadline passed before its turn: %w", context.Cause(ctx))
+		}
 	}
 	acquire := h.limiter.slot
 	if first {

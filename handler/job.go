@@ -45,13 +45,6 @@ func (pc *podCapture) land(i int, out report.ProfileReport, art *report.Artifact
 	pc.profiles[i], pc.arts[i] = &out, art
 }
 
-// fail lands every profile of ph with err.
-func (pc *podCapture) fail(ph phase, err error) {
-	for _, i := range ph.at {
-		pc.land(i, report.ProfileReport{Name: pc.plan[i].Name, Error: err.Error()}, nil)
-	}
-}
-
 // reported marks the profiles at plan indexes is as told in a report.
 func (pc *podCapture) reported(is []int) {
 	for _, i := range is {
