@@ -38,8 +38,10 @@ type Config struct {
 	MaxWait time.Duration
 	// UpdatesPerMinute paces chat.update, which Slack allows about 50
 	// times a minute (Tier 3): at most this many a minute after a burst
-	// of UpdateBurst (defaults 40 and 10, so that no minute sees more
-	// than 50). The handler coalesces each pod's updates while they wait.
+	// of UpdateBurst (defaults 30 and 20, so that no minute sees more
+	// than 50, and the final edits of 20 pods whose windows end together
+	// go out at once). The handler coalesces each pod's updates while
+	// they wait.
 	UpdatesPerMinute int
 	UpdateBurst      int
 
@@ -77,10 +79,10 @@ func New(cfg Config) (*Notifier, error) {
 		cfg.MaxWait = 2 * time.Minute
 	}
 	if cfg.UpdatesPerMinute <= 0 {
-		cfg.UpdatesPerMinute = 40
+		cfg.UpdatesPerMinute = 30
 	}
 	if cfg.UpdateBurst <= 0 {
-		cfg.UpdateBurst = 10
+		cfg.UpdateBurst = 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
