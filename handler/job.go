@@ -67,7 +67,7 @@ func (pc *podCapture) unreported() []int {
 // done reports whether every profile of the plan has landed.
 func (pc *podCapture) done() bool { return !slices.Contains(pc.profiles, nil) }
 
-// report analyses what has landed into the pod's report, from scratch
+// podReport analyses what has landed into the pod's report, from scratch
 // (report.Analyze on every landed artifact, so that the headline weighs
 // them all and the final report is the one a single analysis would
 // make); the profiles still out are listed in Capturing. Only the errors
