@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/template"
+
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/report"
 )
@@ -209,5 +211,58 @@ func TestPhases(t *testing.T) {
 	}
 	if w := windowOf(plan[2]); w.Label() != "heap growth" || w.Seconds != 30 {
 		t.Fatalf("heap-2's window %+v", w)
+	}
+}
+
+// orderCapturer records the order of its captures (target and first
+// profile) and holds the first one until release is closed.
+type orderCapturer struct {
+	fakeCapturer
+	release chan struct{}
+	mu      sync.Mutex
+	order   []string
+}
+
+func (o *orderCapturer) Capture(ctx context.Context, t capture.Target, plan []capture.Profile) []capture.Result {
+	o.mu.Lock()
+	first := len(o.order) == 0
+	o.order = append(o.order, t.Address+" "+plan[0].Name)
+	o.mu.Unlock()
+	if first {
+		<-o.release
+	}
+	return o.fakeCapturer.Capture(ctx, t, plan)
+}
+
+// TestInstantPhasesComeFirst: with one capture slot, a pod whose growth
+// window is due queues behind the instant profiles of the pods already
+// waiting: every pod's first evidence comes before any pod's window.
+func TestInstantPhasesComeFirst(t *testing.T) {
+	plan, err := capture.PlanFor([]string{"heap", "heap-2"}, capture.Settings{HeapGrowthWindow: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	capt := &orderCapturer{release: make(chan struct{})}
+	h := startHandler(t, Config{Plan: plan, MaxConcurrentCaptures: 1}, Deps{Capturer: capt, Notifier: newReplyNotifier()})
+	var alerts []template.Alert
+	for _, port := range []string{"6060", "6061", "6062"} {
+		a := alert("firing", "127.0.0.1:"+port)
+		a.Fingerprint = "f" + port
+		alerts = append(alerts, a)
+	}
+	if rec := serve(h, newWebhookRequest(payload(t, "g-order", "firing", alerts...))); rec.Code != 202 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	// The first pod's instant capture holds the one slot until the other
+	// two wait for it.
+	waitFor(t, func() bool { return counterValue(h.metrics.deferred.WithLabelValues(limitConcurrency)) >= 2 })
+	close(capt.release)
+	waitFor(t, func() bool { capt.mu.Lock(); defer capt.mu.Unlock(); return len(capt.order) == 6 })
+	capt.mu.Lock()
+	defer capt.mu.Unlock()
+	for i, c := range capt.order {
+		if instant := !strings.HasSuffix(c, "heap-2"); instant != (i < 3) {
+			t.Fatalf("captures in the order %v: want the three pods' instant profiles first", capt.order)
+		}
 	}
 }
