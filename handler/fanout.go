@@ -121,6 +121,8 @@ func (h *Handler) runPhase(ctx context.Context, log *slog.Logger, j job, t captu
 	if ph.instant {
 		results := h.deps.Capturer.Capture(ctx, t, ph.profiles)
 		log.Debug("instant profiles landed", "profiles", len(ph.profiles))
+		release() // storing and analysing them needs no slot
+		release = func() {}
 		for k, p := range ph.profiles {
 			landed <- landing{k, resultAt(results, k, p)}
 		}
