@@ -31,9 +31,9 @@ type Limits struct {
 
 // analyze builds the pod's report from its fetched artifacts with the one
 // analyser, each piece of the work inside the analysis gate and admitted
-// by the memory budget. The failures of the profiles that
-// tell names are logged and counted (a pod's report is made again as its windowed
-// profiles land: a failure is told once).
+// by the memory budget. Only the failures of the profiles that tell
+// names are logged and counted: a pod's report is made again as its
+// windowed profiles land, and each failure is told once.
 func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact, tell func(profile string) bool) {
 	for _, err := range report.Analyze(ctx, pr, arts, h.analysisOptions()) {
 		name := ""
