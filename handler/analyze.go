@@ -31,18 +31,22 @@ type Limits struct {
 
 // analyze builds the pod's report from its fetched artifacts with the one
 // analyser, each piece of the work inside the analysis gate and admitted
-// by the memory budget.
-// healthy, when set, is the pod's workload's healthy baseline to compare
-// with.
-func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact, healthy *report.Healthy) {
+// by the memory budget. healthy, when set, is the pod's workload's healthy
+// baseline to compare with. Only the failures of the profiles that tell
+// names are logged and counted: a pod's report is made again as its
+// windowed profiles land, and each failure is told once.
+func (h *Handler) analyze(ctx context.Context, log *slog.Logger, pr *report.PodReport, arts []report.Artifact, healthy *report.Healthy, tell func(profile string) bool) {
 	opts := h.analysisOptions()
 	opts.Healthy = healthy
 	for _, err := range report.Analyze(ctx, pr, arts, opts) {
-		h.metrics.failures.WithLabelValues("summarize").Inc()
 		name := ""
 		if pe, ok := errors.AsType[*report.ProfileError](err); ok {
 			name = pe.Profile
 		}
+		if !tell(name) {
+			continue
+		}
+		h.metrics.failures.WithLabelValues("summarize").Inc()
 		log.Error("summarizing a profile failed", "profile", name, "error", err)
 	}
 }

@@ -212,6 +212,26 @@ func (b *book) add(id string, pr report.PodReport) {
 	}
 }
 
+// set replaces, in the incident's record, the report of the capture pr
+// reports on, which add recorded earlier: the last one of its target,
+// kind and start (a target is captured by one capture at a time). An
+// early report is replaced so as the capture's profiles land.
+func (b *book) set(id string, pr report.PodReport) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.lockedEntry(id)
+	if e == nil {
+		return
+	}
+	for i := len(e.rec.Pods) - 1; i >= 0; i-- {
+		if p := e.rec.Pods[i]; p.Target == pr.Target && p.Kind == pr.Kind && p.CapturedAt.Equal(pr.CapturedAt) {
+			e.rec.Pods[i] = pr
+			return
+		}
+	}
+	e.rec.Pods = append(e.rec.Pods, pr)
+}
+
 // resolve records the incident as resolved, keeping its thread.
 func (b *book) resolve(inc report.Incident) {
 	b.mu.Lock()

@@ -38,6 +38,21 @@ func newLimiter(concurrent, perMinute int, m *metrics) *limiter {
 // acquire waits for a capture slot and a rate token. It returns the
 // release function, or an error saying in words which limit stopped it.
 func (l *limiter) acquire(ctx context.Context, log *slog.Logger) (func(), error) {
+	release, err := l.slot(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.token(ctx, log); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// slot waits for a capture slot alone: the later phases of a capture that
+// acquire admitted (its windowed profiles) take a slot again, but no
+// second rate token.
+func (l *limiter) slot(ctx context.Context, log *slog.Logger) (func(), error) {
 	select {
 	case l.slots <- struct{}{}:
 	default:
@@ -51,8 +66,11 @@ func (l *limiter) acquire(ctx context.Context, log *slog.Logger) (func(), error)
 			return nil, fmt.Errorf("not captured: all %d capture slots stayed busy until the job's deadline", cap(l.slots))
 		}
 	}
-	release := func() { <-l.slots }
+	return func() { <-l.slots }, nil
+}
 
+// token waits for a rate token.
+func (l *limiter) token(ctx context.Context, log *slog.Logger) error {
 	r := l.rate.Reserve()
 	if d := r.Delay(); d > 0 {
 		l.metrics.deferred.WithLabelValues(limitRate).Inc()
@@ -63,11 +81,10 @@ func (l *limiter) acquire(ctx context.Context, log *slog.Logger) (func(), error)
 		case <-t.C:
 		case <-ctx.Done():
 			r.Cancel()
-			release()
 			l.metrics.dropped.WithLabelValues(limitRate).Inc()
 			log.Warn("capture dropped: rate limit wait outlasted the job's deadline", "per_minute", l.perMinute)
-			return nil, fmt.Errorf("not captured: the limit of %d captures per minute was reached and the job's deadline passed", l.perMinute)
+			return fmt.Errorf("not captured: the limit of %d captures per minute was reached and the job's deadline passed", l.perMinute)
 		}
 	}
-	return release, nil
+	return nil
 }

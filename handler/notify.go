@@ -12,11 +12,23 @@ import (
 // notify delivers one event. Events of one incident are delivered one at a
 // time, each with the thread the earlier ones opened.
 func (h *Handler) notify(ctx context.Context, log *slog.Logger, ev report.Event) {
+	h.send(ctx, log, ev)
+}
+
+// send delivers one event as notify does; a pod's report goes to a
+// replier as the pod's reply, whose ID send returns.
+func (h *Handler) send(ctx context.Context, log *slog.Logger, ev report.Event) (reply string) {
 	defer h.book.lockNotify(ev.Incident.ID)()
 	if th := h.book.thread(ev.Incident.ID); !th.IsZero() {
 		ev.Incident.Thread = th
 	}
-	th, err := h.deps.Notifier.Notify(ctx, ev)
+	var th report.Thread
+	var err error
+	if r, ok := h.deps.Notifier.(replier); ok && ev.Pod != nil && (ev.Kind == report.Captured || ev.Kind == report.Progress) {
+		th, reply, err = r.Reply(ctx, ev)
+	} else {
+		th, err = h.deps.Notifier.Notify(ctx, ev)
+	}
 	if !th.IsZero() && ev.Incident.Thread.IsZero() {
 		h.book.setThread(ev.Incident.ID, th)
 		// Persist the thread at once: a restart from here on must reply in
@@ -32,4 +44,5 @@ func (h *Handler) notify(ctx context.Context, log *slog.Logger, ev report.Event)
 		}
 		h.book.undelivered(ev.Incident.ID, fmt.Sprintf("%s at %s: %v", what, h.deps.Now().UTC().Format(time.RFC3339), err))
 	}
+	return reply
 }

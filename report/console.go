@@ -26,6 +26,14 @@ func (c *Console) Notify(_ context.Context, ev Event) (Thread, error) {
 	return Thread{}, c.print(ev)
 }
 
+// Reply prints a pod's report as it lands: the early report (Progress)
+// with what is still being captured, then the final one (Captured). A
+// console cannot edit what it printed, so each is printed in turn, and no
+// reply ID is kept.
+func (c *Console) Reply(_ context.Context, ev Event) (Thread, string, error) {
+	return Thread{}, "", c.print(ev)
+}
+
 func (c *Console) print(ev Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -42,11 +50,16 @@ func (c *Console) print(ev Event) error {
 		_, err := fmt.Fprintf(c.w, "\n=== incident %s: %s resolved after %s ===\n",
 			inc.ID, inc.AlertName, inc.FiredFor().Round(1e9))
 		return err
-	case Captured:
+	case Captured, Progress:
 		if ev.Pod == nil {
 			return nil
 		}
-		c.log.Info("report ready", "incident", inc.ID, "alertname", inc.AlertName, "target", ev.Pod.Target)
+		if ev.Kind == Progress {
+			c.log.Info("early report ready", "incident", inc.ID, "alertname", inc.AlertName, "target", ev.Pod.Target,
+				"still_capturing", ev.Pod.StillCapturing())
+		} else {
+			c.log.Info("report ready", "incident", inc.ID, "alertname", inc.AlertName, "target", ev.Pod.Target)
+		}
 		return WritePod(c.w, *ev.Pod)
 	}
 	return nil

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alertprof/alertprof/capture"
@@ -151,7 +153,49 @@ type PodReport struct {
 	// taken before the OOM kill its restart context reports; the report
 	// leads with it. Nil without such a kill or such a capture.
 	BeforeKill *BeforeKill `json:"before_kill,omitempty"`
+	// Capturing lists the windowed profiles (CPU, trace, heap growth)
+	// still being captured when this report was made: an early report,
+	// built from the profiles that have landed, that a later one
+	// replaces. Empty in a final report.
+	Capturing []Window `json:"capturing,omitempty"`
+	// Reply identifies the pod's one reply in the incident's thread (for
+	// Slack, the message's ts), so that every later report of the pod
+	// edits that message instead of posting another; empty until posted.
+	Reply string `json:"reply,omitempty"`
 }
+
+// Window is a windowed profile still being captured.
+type Window struct {
+	Name string `json:"name"`
+	// Seconds is its window: the CPU or trace seconds, or the time
+	// between the two heap snapshots.
+	Seconds int `json:"seconds"`
+}
+
+// Label names the window as a person reads it: "heap growth" for the
+// second heap snapshot, else the profile's name.
+func (w Window) Label() string {
+	if w.Name == secondHeap {
+		return "heap growth"
+	}
+	return w.Name
+}
+
+// StillCapturing says what an early report is still waiting for, as
+// "still capturing: cpu (10 s), heap growth (30 s)"; "" for a final one.
+func (p PodReport) StillCapturing() string {
+	if len(p.Capturing) == 0 {
+		return ""
+	}
+	parts := make([]string, len(p.Capturing))
+	for i, w := range p.Capturing {
+		parts[i] = fmt.Sprintf("%s (%d s)", w.Label(), w.Seconds)
+	}
+	return "still capturing: " + strings.Join(parts, ", ")
+}
+
+// Early reports whether the report is an early one (see Capturing).
+func (p PodReport) Early() bool { return len(p.Capturing) > 0 }
 
 // PodName is the name people know the pod by: Name, else Target.
 func (p PodReport) PodName() string {
@@ -172,6 +216,11 @@ const (
 	Captured
 	// Resolved: the whole group resolved.
 	Resolved
+	// Progress: an early report of one pod, with the profiles that have
+	// landed so far (Pod.Capturing lists the rest). A Captured event with
+	// the final report follows. Only a notifier that edits its pod
+	// replies in place is sent these.
+	Progress
 )
 
 func (k EventKind) String() string {
@@ -182,6 +231,8 @@ func (k EventKind) String() string {
 		return "captured"
 	case Resolved:
 		return "resolved"
+	case Progress:
+		return "progress"
 	}
 	return "unknown"
 }

@@ -35,6 +35,9 @@ func WritePod(w io.Writer, pr PodReport) error {
 	if pr.Headline != "" {
 		fmt.Fprintf(bw, "=> %s\n", pr.Headline)
 	}
+	if s := pr.StillCapturing(); s != "" {
+		fmt.Fprintf(bw, "(early report: %s; the report is written again when they land)\n", s)
+	}
 	if pr.Problem != "" {
 		fmt.Fprintf(bw, "no capture: %s\n", pr.Problem)
 	}

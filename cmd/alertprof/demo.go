@@ -286,12 +286,19 @@ type demoNotifier struct {
 }
 
 func (d *demoNotifier) Notify(ctx context.Context, ev report.Event) (report.Thread, error) {
-	th, err := d.console.Notify(ctx, ev)
+	th, _, err := d.Reply(ctx, ev)
+	return th, err
+}
+
+// Reply prints a pod's early report and then its final one, as the
+// console does.
+func (d *demoNotifier) Reply(ctx context.Context, ev report.Event) (report.Thread, string, error) {
+	th, reply, err := d.console.Reply(ctx, ev)
 	select {
 	case d.events <- ev:
 	default:
 	}
-	return th, err
+	return th, reply, err
 }
 
 func waitEvent(ctx context.Context, events <-chan report.Event, kind report.EventKind) (report.Event, error) {

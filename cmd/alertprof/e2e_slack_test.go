@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,8 +90,26 @@ log:
 		return
 	}
 
+	// updates are the chat.update calls of the parent, and of the pod
+	// replies: each reply is posted with the instant profiles and edited
+	// once the CPU window's profile lands.
+	updates := func() (parent, pods []slackrec.Call) {
+		_, posted, _ := replies()
+		for _, c := range slack.Calls("chat.update") {
+			if slices.ContainsFunc(posted, func(p slackrec.Call) bool { return p.Posted == c.TS() }) {
+				pods = append(pods, c)
+			} else {
+				parent = append(parent, c)
+			}
+		}
+		return
+	}
 	fire(time.Time{})
-	waitUntil(t, 90*time.Second, "three pod replies", func() bool { _, pods, _ := replies(); return len(pods) >= 3 })
+	waitUntil(t, 90*time.Second, "three pod replies, each updated with its CPU profile", func() bool {
+		_, pods, _ := replies()
+		_, podUpdates := updates()
+		return len(pods) >= 3 && len(podUpdates) >= 3
+	})
 	// Let Alertmanager repeat the group at least once to the first process.
 	waitUntil(t, 30*time.Second, "a repeat notification", func() bool {
 		return strings.Count(serve.output(), `msg="webhook accepted"`) >= 2
@@ -110,7 +129,7 @@ log:
 	endsAt := time.Now().Add(-time.Second).Truncate(time.Second)
 	fire(endsAt)
 	waitUntil(t, 60*time.Second, "the resolved reply", func() bool { _, _, res := replies(); return len(res) >= 1 })
-	waitUntil(t, 10*time.Second, "the parent's update", func() bool { return len(slack.Calls("chat.update")) >= 1 })
+	waitUntil(t, 10*time.Second, "the parent's update", func() bool { parent, _ := updates(); return len(parent) >= 1 })
 	time.Sleep(3 * time.Second) // anything late would show up now
 
 	parents, pods, resolved := replies()
@@ -129,16 +148,35 @@ log:
 			t.Fatalf("a reply went to %s/%s, want the parent's thread C0INCIDENTS/%s", c.Channel(), c.ThreadTS(), parentTS)
 		}
 	}
-	updates := slack.Calls("chat.update")
-	if len(updates) != 1 || updates[0].TS() != parentTS || !strings.Contains(allText(t, updates[0]), "RESOLVED") {
-		t.Fatalf("want one update of the parent to RESOLVED, got %d", len(updates))
+	parentUpdates, podUpdates := updates()
+	if len(parentUpdates) != 1 || parentUpdates[0].TS() != parentTS || !strings.Contains(allText(t, parentUpdates[0]), "RESOLVED") {
+		t.Fatalf("want one update of the parent to RESOLVED, got %d", len(parentUpdates))
+	}
+	// Each pod's reply was posted once, saying what it still captured,
+	// and edited once with the final report.
+	for _, p := range pods {
+		if !strings.Contains(allText(t, p), "still capturing: cpu (1 s)") {
+			t.Fatalf("a pod's first reply does not say it is still capturing its CPU profile:\n%s", allText(t, p))
+		}
+		n := 0
+		for _, u := range podUpdates {
+			if u.TS() == p.Posted {
+				n++
+				if strings.Contains(allText(t, u), "still capturing") || u.Channel() != "C0INCIDENTS" {
+					t.Fatalf("the update of reply %s is not the final report:\n%s", p.Posted, allText(t, u))
+				}
+			}
+		}
+		if n != 1 {
+			t.Fatalf("reply %s was updated %d times, want once", p.Posted, n)
+		}
 	}
 	// One name per pod: its address, in the parent (as posted and as
 	// updated after the restart) and as its reply's title, and the reply
 	// gives its own alert's summary and runbook.
 	seen := map[string]bool{}
 	for i, addr := range targets {
-		for _, parent := range []slackrec.Call{parents[0], updates[0]} {
+		for _, parent := range []slackrec.Call{parents[0], parentUpdates[0]} {
 			if p, _ := slackTexts(t, parent); !strings.Contains(p, addr) {
 				t.Fatalf("the parent (%s) does not list %s:\n%s", parent.Method, addr, p)
 			}
@@ -183,7 +221,7 @@ log:
 			t.Fatalf("%s shows HTML entities in plain text:\n%s", c.Method, plain)
 		}
 	}
-	for _, c := range []slackrec.Call{parents[0], updates[0]} {
+	for _, c := range []slackrec.Call{parents[0], parentUpdates[0]} {
 		parsed, plain := slackTexts(t, c)
 		if !strings.Contains(plain, ": "+alertname) {
 			t.Fatalf("the parent's header (%s) does not show %q as written:\n%s", c.Method, alertname, plain)

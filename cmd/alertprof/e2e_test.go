@@ -62,18 +62,27 @@ log:
 	var demoSummary, amSummary string
 	var links map[string]string
 	// A pod's summary is stored before its incident record is written, so
-	// wait for both.
+	// wait for both, final.
 	waitUntil(t, 90*time.Second, "both summaries and their incident records are stored", func() bool {
 		demoSummary = findFile(store, filepath.Join(demoDir, "summary.txt"))
 		amSummary = findFile(store, filepath.Join(amDir, "summary.txt"))
 		if demoSummary == "" || amSummary == "" {
 			return false
 		}
+		// A summary is first written with the instant profiles, then
+		// again once the CPU window's profile lands.
+		for _, summary := range []string{demoSummary, amSummary} {
+			if b, err := os.ReadFile(summary); err != nil || strings.Contains(string(b), "still capturing") {
+				return false
+			}
+		}
 		links = profileLinks(t, store)
 		for _, summary := range []string{demoSummary, amSummary} {
-			rel, _ := filepath.Rel(store, filepath.Join(filepath.Dir(summary), "heap.pb.gz"))
-			if links[filepath.ToSlash(rel)] == "" {
-				return false
+			for _, name := range []string{"heap.pb.gz", "cpu.pb.gz"} {
+				rel, _ := filepath.Rel(store, filepath.Join(filepath.Dir(summary), name))
+				if links[filepath.ToSlash(rel)] == "" {
+					return false
+				}
 			}
 		}
 		return true

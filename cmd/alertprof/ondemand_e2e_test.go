@@ -56,10 +56,10 @@ func TestCaptureOnDemandMatchesAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fromAlert report.PodReport
-	waitUntil(t, 2*time.Minute, "the alert's incident.json has its pod", func() bool {
+	waitUntil(t, 2*time.Minute, "the alert's incident.json has its pod's final report", func() bool {
 		var ok bool
 		fromAlert, ok = alertRecordPod(t, store, "DemoLeak")
-		return ok
+		return ok && !fromAlert.Early() // the record holds the early report first
 	})
 
 	// 2. The API, on the same server.

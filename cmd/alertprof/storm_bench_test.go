@@ -36,9 +36,10 @@ import (
 // The alerts are restart alerts (alertprof_kind=restart), whose default
 // plan (goroutine stacks, heap, memory statistics) has no window: the 200
 // targets share one process, so one CPU profiler and one tracer, and a
-// plan with a 30 s heap growth window would make one run last
-// 200/4 × 30 s. Five alert names per pod, all of that kind, so each pod
-// is captured once and the other four are decided by the cooldown.
+// plan with a CPU window, which holds a capture slot, would make one run
+// last 200/4 × the window (BenchmarkFirstEvidence runs a memory plan).
+// Five alert names per pod, all of that kind, so each pod is captured
+// once and the other four are decided by the cooldown.
 // Run it once: go test -run '^$' -bench AlertStorm -benchtime 1x -timeout 20m ./cmd/alertprof/
 func BenchmarkAlertStorm(b *testing.B) {
 	const (

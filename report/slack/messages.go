@@ -141,6 +141,13 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 	}
 	msg.blocks = append(msg.blocks, slackgo.NewSectionBlock(mrkdwn(clip(head+alertWords(pr.Annotations), maxTextLen)), nil, nil))
 	room := maxBlocks - 4 // the title, failures, links and the note on cuts
+	if pr.Early() {
+		// What is still being captured, right under the title: the
+		// headline below is that of what has landed so far.
+		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", mrkdwn(":hourglass_flowing_sand: "+
+			escapeMrkdwn(pr.StillCapturing())+"; this reply is updated when they land")))
+		room--
+	}
 	// The capture of the instance that died, if any, comes first.
 	if bk, rows := beforeKillBlocks(pr.BeforeKill); len(bk) > 0 {
 		msg.text += ": " + clip(escapeMrkdwn(pr.BeforeKill.Lead), maxTextLen/3)
@@ -206,7 +213,11 @@ func podMessage(pr report.PodReport, mentionID string) slackMessage {
 		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", linkElements("Raw profiles: ", links)...))
 	}
 	if msg.cut.any() {
-		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", mrkdwn("The report was cut to fit Slack; the full report is attached below.")))
+		note := "The report was cut to fit Slack; the full report is attached below."
+		if pr.Early() {
+			note = "The report was cut to fit Slack; the full report is attached below once the capture is complete."
+		}
+		msg.blocks = append(msg.blocks, slackgo.NewContextBlock("", mrkdwn(note)))
 	}
 	return msg
 }

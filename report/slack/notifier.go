@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	slackgo "github.com/slack-go/slack"
+	"golang.org/x/time/rate"
 
 	"github.com/alertprof/alertprof/report"
 )
@@ -34,7 +35,16 @@ type Config struct {
 	// for Retry-After, 5xx and transport errors back off exponentially.
 	MaxTries uint
 	// MaxWait bounds the total time spent retrying one call (default 2m).
-	MaxWait    time.Duration
+	MaxWait time.Duration
+	// UpdatesPerMinute paces chat.update, which Slack allows about 50
+	// times a minute (Tier 3): at most this many a minute after a burst
+	// of UpdateBurst (defaults 30 and 20, so that no minute sees more
+	// than 50, and the final edits of 20 pods whose windows end together
+	// go out at once). The handler coalesces each pod's updates while
+	// they wait.
+	UpdatesPerMinute int
+	UpdateBurst      int
+
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -48,6 +58,7 @@ type Notifier struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
+	updates *rate.Limiter // paces chat.update
 }
 
 // New builds the notifier.
@@ -66,6 +77,12 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 2 * time.Minute
+	}
+	if cfg.UpdatesPerMinute <= 0 {
+		cfg.UpdatesPerMinute = 30
+	}
+	if cfg.UpdateBurst <= 0 {
+		cfg.UpdateBurst = 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -86,12 +103,24 @@ func New(cfg Config) (*Notifier, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		metrics: newMetrics(cfg.Registerer),
+		updates: rate.NewLimiter(rate.Limit(float64(cfg.UpdatesPerMinute)/60), cfg.UpdateBurst),
 	}, nil
 }
 
 // Notify posts ev. When the incident has no thread yet it posts the parent
 // first and returns the new thread, even if a later step fails.
 func (s *Notifier) Notify(ctx context.Context, ev report.Event) (report.Thread, error) {
+	th, _, err := s.Reply(ctx, ev)
+	return th, err
+}
+
+// Reply posts ev as Notify does, and returns, for a pod's report
+// (Progress or Captured), the ts of the pod's reply: posted when
+// ev.Pod.Reply is empty, else that reply edited in place (chat.update),
+// so that each pod has one reply however many times its report is made
+// again. The full report is attached as a file only with the final report
+// (Captured), when it does not fit in the message.
+func (s *Notifier) Reply(ctx context.Context, ev report.Event) (report.Thread, string, error) {
 	inc := ev.Incident
 	th := inc.Thread
 	if th.IsZero() {
@@ -107,19 +136,20 @@ func (s *Notifier) Notify(ctx context.Context, ev report.Event) (report.Thread, 
 		blocks, text := parentMessage(inc, mention)
 		ts, err := s.post(ctx, ch, "", text, blocks)
 		if err != nil {
-			return report.Thread{}, fmt.Errorf("post the incident's parent message: %w", err)
+			return report.Thread{}, "", fmt.Errorf("post the incident's parent message: %w", err)
 		}
 		th = report.Thread{Channel: ch, TS: ts}
 	}
 	switch ev.Kind {
-	case report.Captured:
+	case report.Captured, report.Progress:
 		if ev.Pod != nil {
-			return th, s.postPod(ctx, th, inc, *ev.Pod)
+			ts, err := s.postPod(ctx, th, inc, *ev.Pod, ev.Kind == report.Captured)
+			return th, ts, err
 		}
 	case report.Resolved:
-		return th, s.postResolved(ctx, th, inc)
+		return th, "", s.postResolved(ctx, th, inc)
 	}
-	return th, nil
+	return th, "", nil
 }
 
 func (s *Notifier) route(lbls map[string]string) (channel, mentionID string) {
@@ -131,17 +161,20 @@ func (s *Notifier) route(lbls map[string]string) (channel, mentionID string) {
 	return s.cfg.Channel, ""
 }
 
-func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Incident, pr report.PodReport) error {
+// postPod posts the pod's reply, or edits it when pr.Reply names it, and
+// returns its ts. With final, a report cut to fit is attached whole.
+func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Incident, pr report.PodReport, final bool) (string, error) {
 	_, mentionID := s.route(inc.Labels)
 	if pr.Owner != "" {
 		mentionID = pr.Owner
 	}
 	msg := podMessage(pr, mentionID)
-	if _, err := s.post(ctx, th.Channel, th.TS, msg.text, msg.blocks); err != nil {
-		return fmt.Errorf("post the report for %s: %w", pr.PodName(), err)
+	ts, err := s.reply(ctx, th, pr.Reply, msg)
+	if err != nil {
+		return ts, fmt.Errorf("post the report for %s: %w", pr.PodName(), err)
 	}
-	if !msg.cut.any() {
-		return nil
+	if !final || !msg.cut.any() {
+		return ts, nil
 	}
 	s.log.Info("report cut to fit Slack, attaching it whole", "target", pr.Target,
 		"sections_cut", len(msg.cut.Sections), "rows_cut", msg.cut.Rows)
@@ -149,9 +182,9 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 	// the thread rather than lose it.
 	var b strings.Builder
 	if err := report.WritePod(&b, pr); err != nil {
-		return err
+		return ts, err
 	}
-	err := s.call(ctx, "files.uploadV2", func(ctx context.Context) error {
+	err = s.call(ctx, "files.uploadV2", func(ctx context.Context) error {
 		_, err := s.client.UploadFileContext(ctx, slackgo.UploadFileParameters{
 			Content:         b.String(),
 			FileSize:        b.Len(),
@@ -164,9 +197,37 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("upload the full report for %s: %w", pr.Target, err)
+		return ts, fmt.Errorf("upload the full report for %s: %w", pr.Target, err)
 	}
-	return nil
+	return ts, nil
+}
+
+// reply posts msg in the thread, or edits the reply ts when set. A reply
+// that is gone (deleted in Slack) is posted again.
+func (s *Notifier) reply(ctx context.Context, th report.Thread, ts string, msg slackMessage) (string, error) {
+	if ts == "" {
+		return s.post(ctx, th.Channel, th.TS, msg.text, msg.blocks)
+	}
+	err := s.update(ctx, th.Channel, ts, msg.text, msg.blocks)
+	var se slackgo.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "message_not_found" {
+		s.log.Warn("the pod's reply is gone; posting it again", "ts", ts)
+		return s.post(ctx, th.Channel, th.TS, msg.text, msg.blocks)
+	}
+	return ts, err
+}
+
+// update edits the message ts, paced to stay within chat.update's rate
+// limit.
+func (s *Notifier) update(ctx context.Context, channel, ts, text string, blocks []slackgo.Block) error {
+	if err := s.updates.Wait(ctx); err != nil {
+		return fmt.Errorf("waiting for the chat.update rate: %w", err)
+	}
+	return s.call(ctx, "chat.update", func(ctx context.Context) error {
+		_, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts,
+			slackgo.MsgOptionText(text, false), slackgo.MsgOptionBlocks(blocks...))
+		return err
+	})
 }
 
 func (s *Notifier) postResolved(ctx context.Context, th report.Thread, inc report.Incident) error {
@@ -176,12 +237,7 @@ func (s *Notifier) postResolved(ctx context.Context, th report.Thread, inc repor
 	}
 	_, mentionID := s.route(inc.Labels)
 	blocks, text = parentMessage(inc, mentionID)
-	err := s.call(ctx, "chat.update", func(ctx context.Context) error {
-		_, _, _, err := s.client.UpdateMessageContext(ctx, th.Channel, th.TS,
-			slackgo.MsgOptionText(text, false), slackgo.MsgOptionBlocks(blocks...))
-		return err
-	})
-	if err != nil {
+	if err := s.update(ctx, th.Channel, th.TS, text, blocks); err != nil {
 		return fmt.Errorf("update the parent message: %w", err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Call is one Web API request as the server received it.
@@ -23,6 +24,11 @@ type Call struct {
 	Method    string
 	Form      url.Values
 	UserAgent string
+	// At is when the server received the call.
+	At time.Time
+	// Posted is the ts the server gave a message it accepted from
+	// chat.postMessage: the one a later chat.update of it names.
+	Posted string
 }
 
 // Channel, ThreadTS, TS and Text return the common parameters.
@@ -126,7 +132,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fs := s.faults[method]; len(fs) > 0 {
 		f := fs[0]
 		s.faults[method] = fs[1:]
-		s.calls = append(s.calls, Call{Method: "!" + method, Form: r.Form, UserAgent: r.UserAgent()})
+		s.calls = append(s.calls, Call{Method: "!" + method, Form: r.Form, UserAgent: r.UserAgent(), At: time.Now()})
 		s.mu.Unlock()
 		if f.apiError != "" {
 			reply(w, map[string]any{"ok": false, "error": f.apiError})
@@ -140,10 +146,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	seq := s.seq
-	s.calls = append(s.calls, Call{Method: method, Form: r.Form, UserAgent: r.UserAgent()})
+	ts := fmt.Sprintf("1700000000.%06d", seq)
+	c := Call{Method: method, Form: r.Form, UserAgent: r.UserAgent(), At: time.Now()}
+	if method == "chat.postMessage" {
+		c.Posted = ts
+	}
+	s.calls = append(s.calls, c)
 	s.mu.Unlock()
 
-	ts := fmt.Sprintf("1700000000.%06d", seq)
 	switch method {
 	case "chat.postMessage":
 		reply(w, map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": ts})
