@@ -146,7 +146,9 @@ report:
 func incidentPod(t *testing.T, store, group string) report.PodReport {
 	t.Helper()
 	var pod report.PodReport
-	waitUntil(t, 60*time.Second, "incident.json of "+group+" with its pod", func() bool {
+	// The record is written first with the early report: wait for the
+	// final one.
+	waitUntil(t, 60*time.Second, "incident.json of "+group+" with its pod's final report", func() bool {
 		found := false
 		_ = filepath.WalkDir(store, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || d.Name() != "incident.json" {
@@ -157,7 +159,7 @@ func incidentPod(t *testing.T, store, group string) report.PodReport {
 				Pods     []report.PodReport
 			}
 			b, err := os.ReadFile(path)
-			if err == nil && json.Unmarshal(b, &rec) == nil && rec.Incident.GroupKey == group && len(rec.Pods) == 1 && rec.Pods[0].Headline != "" {
+			if err == nil && json.Unmarshal(b, &rec) == nil && rec.Incident.GroupKey == group && len(rec.Pods) == 1 && rec.Pods[0].Headline != "" && !rec.Pods[0].Early() {
 				pod, found = rec.Pods[0], true
 			}
 			return nil
