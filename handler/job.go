@@ -30,6 +30,7 @@ func (h *Handler) capturePod(ctx context.Context, log *slog.Logger, j job, a tem
 		}
 	}
 	h.analyze(ctx, log, &pr, arts)
+	h.addFlame(ctx, log, j, t, &pr, arts)
 	var buf bytes.Buffer
 	if err := report.WritePod(&buf, pr); err == nil {
 		key := capture.ArtifactKey(j.incident.OpenedAt, j.incident.ID, t, "summary.txt")

@@ -137,6 +137,9 @@ type PodReport struct {
 	// Memory sets the runtime's memory statistics against MemoryBounds;
 	// nil when no memstats were captured.
 	Memory *memory.Reconciliation `json:"memory,omitempty"`
+	// Flame is the flame graph of the pod's leading profile, stored beside
+	// it; nil when none was drawn.
+	Flame *FlameGraph `json:"flame,omitempty"`
 }
 
 // PodName is the name people know the pod by: Name, else Target.

@@ -140,6 +140,7 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 	if _, err := s.post(ctx, th.Channel, th.TS, msg.text, msg.blocks); err != nil {
 		return fmt.Errorf("post the report for %s: %w", pr.PodName(), err)
 	}
+	s.uploadFlame(ctx, th, pr)
 	if !msg.cut.any() {
 		return nil
 	}

@@ -1,0 +1,182 @@
+package flame
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/pprof/profile"
+)
+
+// node is one frame of the call tree: a function reached by one path
+// from the root. Values are in the profile's unit.
+type node struct {
+	name     int32 // index in tree.names
+	self     int64 // value of the samples whose leaf is this frame
+	value    int64 // self and children's values, clamped at 0 (see settle)
+	children []int32
+	hot      bool // on the culprit's path
+}
+
+// tree is a profile's call tree, root first (the root is the whole
+// profile and has no function).
+type tree struct {
+	names []string
+	nodes []node
+	depth int // deepest frame, the root at 0
+}
+
+// edge finds a child by parent and function name.
+type edge struct{ parent, name int32 }
+
+// builder builds a tree from the samples of one or more profiles.
+type builder struct {
+	t     *tree
+	ids   map[string]int32
+	edges map[edge]int32
+	path  []int32
+}
+
+func newBuilder() *builder {
+	return &builder{t: &tree{nodes: []node{{name: -1}}}, ids: make(map[string]int32), edges: make(map[edge]int32)}
+}
+
+// add adds the samples of p, of the sample type named sampleType ("" for
+// the profile's default), each value multiplied by sign.
+func (b *builder) add(p *profile.Profile, sampleType string, sign int64) error {
+	if p == nil {
+		return errors.New("nil profile")
+	}
+	idx, err := p.SampleIndexByName(sampleType)
+	if err != nil {
+		return fmt.Errorf("select sample type: %w", err)
+	}
+	for _, s := range p.Sample {
+		if idx >= len(s.Value) || s.Value[idx] == 0 {
+			continue
+		}
+		b.path = b.path[:0]
+		// Locations run from the leaf to the root; each location's lines
+		// from the innermost inlined function to its caller.
+		for i := len(s.Location) - 1; i >= 0; i-- {
+			loc := s.Location[i]
+			if loc == nil {
+				continue
+			}
+			if len(loc.Line) == 0 {
+				b.path = append(b.path, b.intern(fmt.Sprintf("0x%x", loc.Address)))
+				continue
+			}
+			for j := len(loc.Line) - 1; j >= 0; j-- {
+				name := "?"
+				if fn := loc.Line[j].Function; fn != nil && fn.Name != "" {
+					name = fn.Name
+				}
+				b.path = append(b.path, b.intern(name))
+			}
+		}
+		b.insert(b.path, sign*s.Value[idx])
+	}
+	return nil
+}
+
+func (b *builder) intern(name string) int32 {
+	if id, ok := b.ids[name]; ok {
+		return id
+	}
+	id := int32(len(b.t.names))
+	b.t.names = append(b.t.names, name)
+	b.ids[name] = id
+	return id
+}
+
+// insert adds v to the frames of path, root first.
+func (b *builder) insert(path []int32, v int64) {
+	cur := int32(0)
+	for _, name := range path {
+		e := edge{cur, name}
+		child, ok := b.edges[e]
+		if !ok {
+			child = int32(len(b.t.nodes))
+			b.t.nodes = append(b.t.nodes, node{name: name})
+			b.t.nodes[cur].children = append(b.t.nodes[cur].children, child)
+			b.edges[e] = child
+		}
+		cur = child
+	}
+	b.t.nodes[cur].self += v
+	b.t.depth = max(b.t.depth, len(path))
+}
+
+// settle computes every node's value as its own positive value and its
+// children's, so that a difference of two profiles shows what grew (a
+// frame that shrank takes no room), and sorts children heaviest first.
+// The tree is walked without recursion: stacks can be deep.
+func (t *tree) settle() {
+	// Nodes are appended after their parent, so a reverse pass sees every
+	// child before its parent.
+	for i := len(t.nodes) - 1; i >= 0; i-- {
+		n := &t.nodes[i]
+		v := max(n.self, 0)
+		for _, c := range n.children {
+			v += t.nodes[c].value
+		}
+		n.value = v
+		slices.SortFunc(n.children, func(a, b int32) int {
+			na, nb := &t.nodes[a], &t.nodes[b]
+			return cmp.Or(cmp.Compare(nb.value, na.value), cmp.Compare(t.names[na.name], t.names[nb.name]))
+		})
+	}
+}
+
+// markHot marks the culprit's path: every frame of culprit that carries
+// value, the frames above it up to the root, and, below it, the frames
+// down to leaf (the headline's function) where leaf is under it. Without
+// a culprit, leaf's frames and their ancestors are marked.
+func (t *tree) markHot(culprit, leaf string) {
+	target := culprit
+	if target == "" {
+		target = leaf
+	}
+	if target == "" {
+		return
+	}
+	parent := make([]int32, len(t.nodes))
+	parent[0] = -1
+	for i := range t.nodes {
+		for _, c := range t.nodes[i].children {
+			parent[c] = int32(i)
+		}
+	}
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		// A frame already marked lies under an earlier frame of target,
+		// whose walk down covered it.
+		if n.name < 0 || n.value <= 0 || n.hot || t.names[n.name] != target {
+			continue
+		}
+		for p := int32(i); p >= 0 && !t.nodes[p].hot; p = parent[p] {
+			t.nodes[p].hot = true
+		}
+		if leaf != "" && leaf != target {
+			t.markDown(int32(i), leaf)
+		}
+	}
+}
+
+// markDown marks the frames from below from down to every frame of leaf
+// under it, which it reports having found.
+func (t *tree) markDown(from int32, leaf string) bool {
+	found := false
+	for _, c := range t.nodes[from].children {
+		n := &t.nodes[c]
+		if n.value <= 0 {
+			continue
+		}
+		if t.names[n.name] == leaf || t.markDown(c, leaf) {
+			n.hot, found = true, true
+		}
+	}
+	return found
+}
