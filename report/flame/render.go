@@ -78,9 +78,10 @@ type Image struct {
 	AltText       string
 	Width, Height int
 	// Frames counts the frames drawn on their own; Merged the frames
-	// drawn merged with their narrow siblings; Hidden the frames below
-	// the last row; Hot the frames on the culprit's path.
-	Frames, Merged, Hidden, Hot int
+	// drawn merged with their narrow siblings; Hot the frames on the
+	// culprit's path; Cut the samples whose stacks were deeper than the
+	// rows and were cut.
+	Frames, Merged, Hot, Cut int
 }
 
 // ErrEmpty is returned for a profile with nothing to draw: no sample of
@@ -92,7 +93,11 @@ var ErrEmpty = errors.New("nothing to draw: no positive sample values")
 // heaviest first from the left.
 func Render(p *profile.Profile, opts Options) (*Image, error) {
 	opts = opts.withDefaults()
-	b := newBuilder()
+	target := opts.Culprit
+	if target == "" {
+		target = opts.Leaf
+	}
+	b := newBuilder(opts.MaxRows-1, target)
 	if err := b.add(p, opts.SampleType, 1); err != nil {
 		return nil, err
 	}
@@ -123,7 +128,7 @@ func Render(p *profile.Profile, opts Options) (*Image, error) {
 	pt.img = image.NewRGBA(image.Rect(0, 0, opts.Width, height))
 	draw.Draw(pt.img, pt.img.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
 
-	out := &Image{Width: opts.Width, Height: height}
+	out := &Image{Width: opts.Width, Height: height, Cut: t.cut}
 	rootLabel := fmt.Sprintf("all: %s %s", units.FormatValue(t.nodes[0].value, st.Unit), st.Type)
 	if opts.Base != nil {
 		rootLabel = fmt.Sprintf("all growth: +%s %s", units.FormatValue(t.nodes[0].value, st.Unit), st.Type)
@@ -240,10 +245,6 @@ func (pt *painter) frames(t *tree, out *Image, opts Options, rows int, rootLabel
 		if n.hot {
 			out.Hot++
 		}
-		if it.depth+1 >= rows {
-			out.Hidden += t.count(it.n) - 1
-			continue
-		}
 		cx := it.x
 		for i, c := range n.children {
 			cw := float64(t.nodes[c].value) * scale
@@ -341,8 +342,8 @@ func (pt *painter) footer(t *tree, out *Image, opts Options) {
 	if out.Merged > 0 {
 		notes = append(notes, fmt.Sprintf("grey: %s narrower than %.0f px, merged", units.Plural(out.Merged, "frame"), opts.MinFrameWidth))
 	}
-	if out.Hidden > 0 {
-		notes = append(notes, fmt.Sprintf("%s below row %d not shown", units.Plural(out.Hidden, "frame"), opts.MaxRows))
+	if t.cut > 0 {
+		notes = append(notes, fmt.Sprintf("stacks cut at row %d (%s)", opts.MaxRows, units.Plural(t.cut, "sample")))
 	}
 	notes = append(notes, "width: share of the total")
 	y := out.Height - footerHeight + 22

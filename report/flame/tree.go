@@ -17,6 +17,9 @@ type node struct {
 	value    int64 // self and children's values, clamped at 0 (see settle)
 	children []int32
 	hot      bool // on the culprit's path
+	// hotBelow says a stack through this frame was cut below it (see
+	// builder.maxDepth) where it held the culprit.
+	hotBelow bool
 }
 
 // tree is a profile's call tree, root first (the root is the whole
@@ -25,6 +28,7 @@ type tree struct {
 	names []string
 	nodes []node
 	depth int // deepest frame, the root at 0
+	cut   int // samples whose stacks were cut at maxDepth
 }
 
 // edge finds a child by parent and function name.
@@ -36,10 +40,23 @@ type builder struct {
 	ids   map[string]int32
 	edges map[edge]int32
 	path  []int32
+	// maxDepth cuts stacks to their first maxDepth frames from the root
+	// (0: never): deeper frames are never drawn, and would only grow the
+	// tree. target is the function whose frames below a cut mark the
+	// frame above it (hotBelow); -1 for none.
+	maxDepth int
+	target   int32
 }
 
-func newBuilder() *builder {
-	return &builder{t: &tree{nodes: []node{{name: -1}}}, ids: make(map[string]int32), edges: make(map[edge]int32)}
+// newBuilder starts a tree whose stacks are cut at maxDepth frames (0:
+// never), remembering where target was cut off.
+func newBuilder(maxDepth int, target string) *builder {
+	b := &builder{t: &tree{nodes: []node{{name: -1}}}, ids: make(map[string]int32), edges: make(map[edge]int32),
+		maxDepth: maxDepth, target: -1}
+	if target != "" {
+		b.target = b.intern(target)
+	}
+	return b
 }
 
 // add adds the samples of p, of the sample type named sampleType ("" for
@@ -52,33 +69,47 @@ func (b *builder) add(p *profile.Profile, sampleType string, sign int64) error {
 	if err != nil {
 		return fmt.Errorf("select sample type: %w", err)
 	}
+	// The frames of each location, named once: a location is shared by
+	// many samples.
+	frames := make(map[*profile.Location][]int32, len(p.Location))
 	for _, s := range p.Sample {
 		if idx >= len(s.Value) || s.Value[idx] == 0 {
 			continue
 		}
 		b.path = b.path[:0]
-		// Locations run from the leaf to the root; each location's lines
-		// from the innermost inlined function to its caller.
+		// Locations run from the leaf to the root.
 		for i := len(s.Location) - 1; i >= 0; i-- {
 			loc := s.Location[i]
 			if loc == nil {
 				continue
 			}
-			if len(loc.Line) == 0 {
-				b.path = append(b.path, b.intern(fmt.Sprintf("0x%x", loc.Address)))
-				continue
+			f, ok := frames[loc]
+			if !ok {
+				f = b.locationFrames(loc)
+				frames[loc] = f
 			}
-			for j := len(loc.Line) - 1; j >= 0; j-- {
-				name := "?"
-				if fn := loc.Line[j].Function; fn != nil && fn.Name != "" {
-					name = fn.Name
-				}
-				b.path = append(b.path, b.intern(name))
-			}
+			b.path = append(b.path, f...)
 		}
 		b.insert(b.path, sign*s.Value[idx])
 	}
 	return nil
+}
+
+// locationFrames names the frames of a location, caller first: its lines
+// run from the innermost inlined function to the one it was inlined into.
+func (b *builder) locationFrames(loc *profile.Location) []int32 {
+	if len(loc.Line) == 0 {
+		return []int32{b.intern(fmt.Sprintf("0x%x", loc.Address))}
+	}
+	f := make([]int32, 0, len(loc.Line))
+	for j := len(loc.Line) - 1; j >= 0; j-- {
+		name := "?"
+		if fn := loc.Line[j].Function; fn != nil && fn.Name != "" {
+			name = fn.Name
+		}
+		f = append(f, b.intern(name))
+	}
+	return f
 }
 
 func (b *builder) intern(name string) int32 {
@@ -91,22 +122,53 @@ func (b *builder) intern(name string) int32 {
 	return id
 }
 
-// insert adds v to the frames of path, root first.
+// fewChildren is how many children a frame has before its children are
+// found through the edge map rather than by a scan.
+const fewChildren = 8
+
+// insert adds v to the frames of path, root first, cut at maxDepth.
 func (b *builder) insert(path []int32, v int64) {
+	var below []int32
+	if b.maxDepth > 0 && len(path) > b.maxDepth {
+		path, below = path[:b.maxDepth], path[b.maxDepth:]
+		b.t.cut++
+	}
 	cur := int32(0)
 	for _, name := range path {
-		e := edge{cur, name}
-		child, ok := b.edges[e]
-		if !ok {
-			child = int32(len(b.t.nodes))
-			b.t.nodes = append(b.t.nodes, node{name: name})
-			b.t.nodes[cur].children = append(b.t.nodes[cur].children, child)
-			b.edges[e] = child
-		}
-		cur = child
+		cur = b.child(cur, name)
 	}
 	b.t.nodes[cur].self += v
+	if b.target >= 0 && slices.Contains(below, b.target) {
+		b.t.nodes[cur].hotBelow = true
+	}
 	b.t.depth = max(b.t.depth, len(path))
+}
+
+// child is the child of parent for the function name, added if new.
+func (b *builder) child(parent, name int32) int32 {
+	kids := b.t.nodes[parent].children
+	if len(kids) <= fewChildren {
+		for _, c := range kids {
+			if b.t.nodes[c].name == name {
+				return c
+			}
+		}
+	} else if c, ok := b.edges[edge{parent, name}]; ok {
+		return c
+	}
+	c := int32(len(b.t.nodes))
+	b.t.nodes = append(b.t.nodes, node{name: name})
+	kids = append(kids, c)
+	b.t.nodes[parent].children = kids
+	switch {
+	case len(kids) == fewChildren+1: // from now on through the map
+		for _, k := range kids {
+			b.edges[edge{parent, b.t.nodes[k].name}] = k
+		}
+	case len(kids) > fewChildren+1:
+		b.edges[edge{parent, name}] = c
+	}
+	return c
 }
 
 // settle computes every node's value as its own positive value and its
@@ -133,7 +195,9 @@ func (t *tree) settle() {
 // markHot marks the culprit's path: every frame of culprit that carries
 // value, the frames above it up to the root, and, below it, the frames
 // down to leaf (the headline's function) where leaf is under it. Without
-// a culprit, leaf's frames and their ancestors are marked.
+// a culprit, leaf's frames and their ancestors are marked. A frame whose
+// stacks were cut where they held the culprit is marked with its
+// ancestors.
 func (t *tree) markHot(culprit, leaf string) {
 	target := culprit
 	if target == "" {
@@ -153,6 +217,12 @@ func (t *tree) markHot(culprit, leaf string) {
 		n := &t.nodes[i]
 		// A frame already marked lies under an earlier frame of target,
 		// whose walk down covered it.
+		if n.hotBelow && n.value > 0 {
+			for p := int32(i); p >= 0 && !t.nodes[p].hot; p = parent[p] {
+				t.nodes[p].hot = true
+			}
+			continue
+		}
 		if n.name < 0 || n.value <= 0 || n.hot || t.names[n.name] != target {
 			continue
 		}
