@@ -79,8 +79,8 @@ type Image struct {
 	Width, Height int
 	// Frames counts the frames drawn on their own; Merged the frames
 	// drawn merged with their narrow siblings; Hot the frames on the
-	// culprit's path; Cut the samples whose stacks were deeper than the
-	// rows and were cut.
+	// culprit's path; Cut the frames of the last row whose stacks went
+	// deeper and were cut.
 	Frames, Merged, Hot, Cut int
 }
 
@@ -343,7 +343,7 @@ func (pt *painter) footer(t *tree, out *Image, opts Options) {
 		notes = append(notes, fmt.Sprintf("grey: %s narrower than %.0f px, merged", units.Plural(out.Merged, "frame"), opts.MinFrameWidth))
 	}
 	if t.cut > 0 {
-		notes = append(notes, fmt.Sprintf("stacks cut at row %d (%s)", opts.MaxRows, units.Plural(t.cut, "sample")))
+		notes = append(notes, fmt.Sprintf("stacks cut at row %d under %s", opts.MaxRows, units.Plural(t.cut, "frame")))
 	}
 	notes = append(notes, "width: share of the total")
 	y := out.Height - footerHeight + 22

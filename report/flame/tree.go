@@ -20,6 +20,8 @@ type node struct {
 	// hotBelow says a stack through this frame was cut below it (see
 	// builder.maxDepth) where it held the culprit.
 	hotBelow bool
+	// cutBelow says a stack through this frame was cut below it.
+	cutBelow bool
 }
 
 // tree is a profile's call tree, root first (the root is the whole
@@ -27,8 +29,8 @@ type node struct {
 type tree struct {
 	names []string
 	nodes []node
-	depth int // deepest frame, the root at 0
-	cut   int // samples whose stacks were cut at maxDepth
+	depth int // deepest frame with a value, the root at 0 (see settle)
+	cut   int // frames with a value whose stacks were cut below them (see settle)
 }
 
 // edge finds a child by parent and function name.
@@ -131,17 +133,16 @@ func (b *builder) insert(path []int32, v int64) {
 	var below []int32
 	if b.maxDepth > 0 && len(path) > b.maxDepth {
 		path, below = path[:b.maxDepth], path[b.maxDepth:]
-		b.t.cut++
 	}
 	cur := int32(0)
 	for _, name := range path {
 		cur = b.child(cur, name)
 	}
 	b.t.nodes[cur].self += v
+	b.t.nodes[cur].cutBelow = b.t.nodes[cur].cutBelow || len(below) > 0
 	if b.target >= 0 && slices.Contains(below, b.target) {
 		b.t.nodes[cur].hotBelow = true
 	}
-	b.t.depth = max(b.t.depth, len(path))
 }
 
 // child is the child of parent for the function name, added if new.
@@ -189,6 +190,21 @@ func (t *tree) settle() {
 			na, nb := &t.nodes[a], &t.nodes[b]
 			return cmp.Or(cmp.Compare(nb.value, na.value), cmp.Compare(t.names[na.name], t.names[nb.name]))
 		})
+	}
+	// Depths run forward: a parent comes before its children.
+	depth := make([]int32, len(t.nodes))
+	t.depth, t.cut = 0, 0
+	for i := range t.nodes {
+		if t.nodes[i].value <= 0 {
+			continue
+		}
+		t.depth = max(t.depth, int(depth[i]))
+		if t.nodes[i].cutBelow {
+			t.cut++
+		}
+		for _, c := range t.nodes[i].children {
+			depth[c] = depth[i] + 1
+		}
 	}
 }
 
