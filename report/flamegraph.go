@@ -88,9 +88,10 @@ func leadFrom(p ProfileReport, s *pprof.Summary) lead {
 
 // RenderFlame draws the pod's leading profile (see leadOf) from its
 // artifact as a flame graph; nil when the pod has no pprof profile to
-// draw. The decoding waits for its share of opts.Budget and runs inside
-// opts.Gate, bounded by opts.MaxDecoded, as the analysis does; a panic
-// while drawing is an error.
+// draw. The profile is read as a stream, as the analysis reads it: its
+// tables decoded, its samples one at a time. The work waits for its share
+// of opts.Budget and runs inside opts.Gate, bounded by opts.MaxDecoded; a
+// panic while drawing is an error.
 func RenderFlame(ctx context.Context, pr PodReport, arts []Artifact, opts Options) (*FlameGraph, error) {
 	l, ok := leadOf(pr)
 	if !ok {
@@ -124,7 +125,10 @@ func RenderFlame(ctx context.Context, pr PodReport, arts []Artifact, opts Option
 		Width: img.Width, Height: img.Height, PNG: img.PNG}, nil
 }
 
-// admitFlame reserves the memory that decoding the profiles whole takes.
+// admitFlame reserves the memory that drawing takes: reading each profile
+// as a stream (format.ProfileCost), and the call tree, charged at most the
+// profile's decoded size (BenchmarkRenderLarge: 33 MB allocated for a
+// 58 MB profile). A profile given parsed is charged its parsed cost.
 func admitFlame(ctx context.Context, opts Options, arts ...*Artifact) (func(), error) {
 	if opts.Budget == nil {
 		return func() {}, nil
@@ -138,9 +142,26 @@ func admitFlame(ctx context.Context, opts Options, arts ...*Artifact) (func(), e
 		if err != nil {
 			n = int64(len(a.Data))
 		}
-		cost += format.ParsedCost(n)
+		if len(a.Data) == 0 {
+			cost += format.ParsedCost(n)
+			continue
+		}
+		cost += format.ProfileCost(a.Data, opts.maxDecoded()) + n
 	}
-	return opts.Budget.Reserve(ctx, cost)
+	release, err := opts.Budget.Reserve(ctx, cost)
+	if err != nil && ctx.Err() == nil {
+		return nil, &tooLargeError{fmt.Errorf("drawing needs about %d MiB, more than the memory budget (capture.memory_budget_bytes): %w", cost>>20, err)}
+	}
+	return release, err
+}
+
+// flameSource is the artifact as flame.Render reads it: streamed from
+// its bytes, or its parsed profile when it has no bytes.
+func flameSource(a *Artifact, maxDecoded int64) (flame.Source, error) {
+	if len(a.Data) == 0 && a.Parsed != nil {
+		return flame.Parsed(a.Parsed), nil
+	}
+	return flame.Stream(a.Data, maxDecoded)
 }
 
 func renderSafely(pr PodReport, l lead, cur, base *Artifact, opts Options) (img *flame.Image, err error) {
@@ -149,16 +170,18 @@ func renderSafely(pr PodReport, l lead, cur, base *Artifact, opts Options) (img 
 			img, err = nil, fmt.Errorf("malformed input: %v", r)
 		}
 	}()
-	p, err := parsedProfile(cur.Parsed, cur.Data, opts.maxDecoded())
+	p, err := flameSource(cur, opts.maxDecoded())
 	if err != nil {
 		return nil, err
 	}
 	fo := flame.Options{SampleType: l.sum.SampleType, Headline: pr.Headline, Culprit: l.culprit, Leaf: l.leaf}
 	fo.Title = fmt.Sprintf("%s · %s: %s", pr.PodName(), l.profile, l.sum.SampleType)
 	if base != nil {
-		if fo.Base, err = parsedProfile(base.Parsed, base.Data, opts.maxDecoded()); err != nil {
+		b, err := flameSource(base, opts.maxDecoded())
+		if err != nil {
 			return nil, fmt.Errorf("base %s: %w", l.base, err)
 		}
+		fo.Base = &b
 		fo.Title = fmt.Sprintf("%s · %s: growth of %s since %s", pr.PodName(), l.profile, l.sum.SampleType, l.base)
 	}
 	img, err = flame.Render(p, fo)

@@ -21,7 +21,22 @@ import (
 // maxHeight is the tallest picture the default options draw.
 const maxHeight = headerHeight + DefaultMaxRows*rowHeight + footerHeight
 
-func readProfile(t testing.TB, path string) *profile.Profile {
+// readProfile reads the profile at path as a stream.
+func readProfile(t testing.TB, path string) *Source {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Stream(data, format.DefaultMaxDecoded)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &src
+}
+
+// parseProfile decodes the profile at path whole.
+func parseProfile(t testing.TB, path string) *profile.Profile {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -89,7 +104,7 @@ func TestRenderCulpritProfiles(t *testing.T) {
 			if c.base != "" {
 				opts.Base = readProfile(t, filepath.Join(dir, c.base))
 			}
-			img, err := Render(readProfile(t, filepath.Join(dir, c.file)), opts)
+			img, err := Render(*readProfile(t, filepath.Join(dir, c.file)), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +134,7 @@ func TestRenderOwnHeap(t *testing.T) {
 	if err := rpprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
 		t.Fatal(err)
 	}
-	p, err := profile.Parse(&buf)
+	p, err := Stream(buf.Bytes(), format.DefaultMaxDecoded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +186,7 @@ func TestBoundedPicture(t *testing.T) {
 		stacks = append(stacks, []string{"main.main", "example.com/pkg" + string(rune('a'+i%26)) + ".F" + strings.Repeat("y", i%50)})
 		values = append(values, 10)
 	}
-	img, err := Render(synthetic(stacks, values), Options{Title: "synthetic", Culprit: "main.deepCulprit"})
+	img, err := Render(Parsed(synthetic(stacks, values)), Options{Title: "synthetic", Culprit: "main.deepCulprit"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +221,7 @@ func TestHotPath(t *testing.T) {
 		{"main.main", "main.batch", "main.culprit", "runtime.mallocgc"},
 	}, []int64{50, 5, 40, 10})
 	b := newBuilder(0, "main.culprit")
-	if err := b.add(p, "", 1); err != nil {
+	if err := b.add(Parsed(p), "", 1); err != nil {
 		t.Fatal(err)
 	}
 	b.t.settle()
@@ -236,17 +251,18 @@ func TestGrowthOnly(t *testing.T) {
 	cur := synthetic(stacks, []int64{300, 10})
 	base := synthetic(stacks, []int64{100, 60})
 	b := newBuilder(0, "")
-	if err := b.add(cur, "", 1); err != nil {
+	if err := b.add(Parsed(cur), "", 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.add(base, "", -1); err != nil {
+	if err := b.add(Parsed(base), "", -1); err != nil {
 		t.Fatal(err)
 	}
 	b.t.settle()
 	if b.t.nodes[0].value != 200 {
 		t.Errorf("growth %d, want 200", b.t.nodes[0].value)
 	}
-	if _, err := Render(base, Options{Base: synthetic(stacks, []int64{300, 70})}); !errors.Is(err, ErrEmpty) {
+	bigger := Parsed(synthetic(stacks, []int64{300, 70}))
+	if _, err := Render(Parsed(base), Options{Base: &bigger}); !errors.Is(err, ErrEmpty) {
 		t.Errorf("a profile that only shrank: %v, want ErrEmpty", err)
 	}
 }
@@ -335,5 +351,33 @@ func TestColoursByPackage(t *testing.T) {
 	}
 	if frameColor("github.com/acme/cart.Add", false) == frameColor("github.com/acme/cart.Add", true) {
 		t.Error("a faded frame keeps its colour")
+	}
+}
+
+// TestStreamDrawsAsParsed: a profile read as a stream draws the same
+// picture, byte for byte, as the profile decoded whole, with and without
+// a base.
+func TestStreamDrawsAsParsed(t *testing.T) {
+	dir := filepath.Join("..", "testdata")
+	cur, base := filepath.Join(dir, "alertmanager_heap2.pb.gz"), filepath.Join(dir, "alertmanager_heap.pb.gz")
+	opts := Options{SampleType: "inuse_space", Title: "alertmanager", Culprit: "github.com/prometheus/alertmanager/store.(*Alerts).Set"}
+	for _, withBase := range []bool{false, true} {
+		so, po := opts, opts
+		if withBase {
+			so.Base = readProfile(t, base)
+			pb := Parsed(parseProfile(t, base))
+			po.Base = &pb
+		}
+		streamed, err := Render(*readProfile(t, cur), so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := Render(Parsed(parseProfile(t, cur)), po)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(streamed.PNG, parsed.PNG) || streamed.Frames != parsed.Frames {
+			t.Errorf("base %v: the stream draws %d frames in %d bytes, the parsed profile %d in %d", withBase, streamed.Frames, len(streamed.PNG), parsed.Frames, len(parsed.PNG))
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/google/pprof/profile"
 	"golang.org/x/image/font/opentype"
 
 	"github.com/alertprof/alertprof/report/internal/funcname"
@@ -46,7 +45,7 @@ type Options struct {
 	SampleType string
 	// Base, when set, is subtracted from the profile: the graph shows
 	// what grew since Base (frames that shrank take no room).
-	Base *profile.Profile
+	Base *Source
 	// Title is the first line of the picture and its Title chunk, e.g.
 	// "shop/checkout-1 · heap-2: growth of inuse_space".
 	Title string
@@ -91,7 +90,7 @@ var ErrEmpty = errors.New("nothing to draw: no positive sample values")
 // Render draws p as a flame graph, root at the top (an icicle graph): the
 // width of a frame is its share of the total, children are ordered
 // heaviest first from the left.
-func Render(p *profile.Profile, opts Options) (*Image, error) {
+func Render(p Source, opts Options) (*Image, error) {
 	opts = opts.withDefaults()
 	target := opts.Culprit
 	if target == "" {
@@ -102,7 +101,7 @@ func Render(p *profile.Profile, opts Options) (*Image, error) {
 		return nil, err
 	}
 	if opts.Base != nil {
-		if err := b.add(opts.Base, opts.SampleType, -1); err != nil {
+		if err := b.add(*opts.Base, opts.SampleType, -1); err != nil {
 			return nil, fmt.Errorf("base: %w", err)
 		}
 	}
@@ -112,8 +111,8 @@ func Render(p *profile.Profile, opts Options) (*Image, error) {
 		return nil, ErrEmpty
 	}
 	t.markHot(opts.Culprit, opts.Leaf)
-	idx, _ := p.SampleIndexByName(opts.SampleType)
-	st := p.SampleType[idx]
+	idx, _ := p.Header.SampleIndexByName(opts.SampleType)
+	st := p.Header.SampleType[idx]
 
 	fs, err := fonts()
 	if err != nil {

@@ -61,22 +61,22 @@ func newBuilder(maxDepth int, target string) *builder {
 	return b
 }
 
-// add adds the samples of p, of the sample type named sampleType ("" for
-// the profile's default), each value multiplied by sign.
-func (b *builder) add(p *profile.Profile, sampleType string, sign int64) error {
-	if p == nil {
-		return errors.New("nil profile")
+// add adds the samples of src, of the sample type named sampleType (""
+// for the profile's default), each value multiplied by sign.
+func (b *builder) add(src Source, sampleType string, sign int64) error {
+	if src.Header == nil || src.Each == nil {
+		return errors.New("no profile")
 	}
-	idx, err := p.SampleIndexByName(sampleType)
+	idx, err := src.Header.SampleIndexByName(sampleType)
 	if err != nil {
 		return fmt.Errorf("select sample type: %w", err)
 	}
 	// The frames of each location, named once: a location is shared by
 	// many samples.
-	frames := make(map[*profile.Location][]int32, len(p.Location))
-	for _, s := range p.Sample {
+	frames := make(map[*profile.Location][]int32, len(src.Header.Location))
+	return src.Each(func(s *profile.Sample) error {
 		if idx >= len(s.Value) || s.Value[idx] == 0 {
-			continue
+			return nil
 		}
 		b.path = b.path[:0]
 		// Locations run from the leaf to the root.
@@ -93,8 +93,8 @@ func (b *builder) add(p *profile.Profile, sampleType string, sign int64) error {
 			b.path = append(b.path, f...)
 		}
 		b.insert(b.path, sign*s.Value[idx])
-	}
-	return nil
+		return nil
+	})
 }
 
 // locationFrames names the frames of a location, caller first: its lines
