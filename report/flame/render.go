@@ -60,7 +60,7 @@ type Options struct {
 	// Width is the picture's width (DefaultWidth when <= 0).
 	Width int
 	// MaxRows caps the rows of frames, the root's included
-	// (DefaultMaxRows when <= 0): deeper frames are not drawn.
+	// (DefaultMaxRows when < 2): deeper frames are not drawn.
 	MaxRows int
 	// MinFrameWidth is the narrowest frame drawn on its own, in pixels
 	// (DefaultMinFrameWidth when <= 0); narrower siblings are merged into
@@ -132,7 +132,7 @@ func Render(p Source, opts Options) (*Image, error) {
 	if opts.Base != nil {
 		rootLabel = fmt.Sprintf("all growth: +%s %s", units.FormatValue(t.nodes[0].value, st.Unit), st.Type)
 	}
-	pt.frames(t, out, opts, rows, rootLabel)
+	pt.frames(t, out, opts, rootLabel)
 	pt.header(opts)
 	pt.footer(t, out, opts)
 
@@ -155,7 +155,7 @@ func (o Options) withDefaults() Options {
 	if o.Width <= 0 {
 		o.Width = DefaultWidth
 	}
-	if o.MaxRows <= 0 {
+	if o.MaxRows < 2 {
 		o.MaxRows = DefaultMaxRows
 	}
 	if o.MinFrameWidth <= 0 {
@@ -221,7 +221,7 @@ type placed struct {
 }
 
 // frames draws the tree, root on the first row under the header.
-func (pt *painter) frames(t *tree, out *Image, opts Options, rows int, rootLabel string) {
+func (pt *painter) frames(t *tree, out *Image, opts Options, rootLabel string) {
 	inner := float64(opts.Width - 2*margin)
 	scale := inner / float64(t.nodes[0].value)
 	anyHot := t.nodes[0].hot
@@ -239,7 +239,7 @@ func (pt *painter) frames(t *tree, out *Image, opts Options, rows int, rootLabel
 			label = funcname.Short(name)
 			fill = frameColor(name, anyHot && !n.hot)
 		}
-		pt.frame1(it.x, w, y, fill, label, n.hot)
+		pt.box(it.x, w, y, fill, label, n.hot)
 		out.Frames++
 		if n.hot {
 			out.Hot++
@@ -256,7 +256,7 @@ func (pt *painter) frames(t *tree, out *Image, opts Options, rows int, rootLabel
 					rest += float64(t.nodes[r].value) * scale
 					out.Merged += t.count(r)
 				}
-				pt.frame1(cx, rest, y+rowHeight, mergedFill, "", false)
+				pt.box(cx, rest, y+rowHeight, mergedFill, "", false)
 				break
 			}
 			stack = append(stack, placed{c, cx, it.depth + 1})
@@ -280,10 +280,10 @@ func (t *tree) count(n int32) int {
 	return c
 }
 
-// frame1 draws one frame: a box from x, w wide, with a 1 px gap on its
+// box draws one frame: a box from x, w wide, with a 1 px gap on its
 // right and below, and its label cut to fit; a hot frame is outlined and
 // labelled in bold.
-func (pt *painter) frame1(x, w float64, y int, fill color.RGBA, label string, hot bool) {
+func (pt *painter) box(x, w float64, y int, fill color.RGBA, label string, hot bool) {
 	x0, x1 := int(math.Round(x)), int(math.Round(x+w))
 	if x1-x0 >= 3 {
 		x1--
