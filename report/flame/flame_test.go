@@ -381,3 +381,12 @@ func TestStreamDrawsAsParsed(t *testing.T) {
 		}
 	}
 }
+
+// TestShortNames: the picture's headline names functions by package name.
+func TestShortNames(t *testing.T) {
+	in := "inuse heap 6.40GB, 94.12% allocated by reflect.New ← github.com/acme/shop/internal/cart.(*Service).Load, again github.com/acme/x.F."
+	want := "inuse heap 6.40GB, 94.12% allocated by reflect.New ← cart.(*Service).Load, again x.F."
+	if got := shortNames(in); got != want {
+		t.Errorf("shortNames:\n got %q\nwant %q", got, want)
+	}
+}

@@ -326,7 +326,7 @@ func (pt *painter) header(opts Options) {
 	if s := pt.title.fit(opts.Title, width); s != "" {
 		pt.title.draw(pt.img, s, margin, 30, ink)
 	}
-	if s := pt.regular.fit(opts.Headline, width); s != "" {
+	if s := pt.regular.fit(shortNames(opts.Headline), width); s != "" {
 		pt.regular.draw(pt.img, s, margin, 60, ink)
 	}
 }
@@ -349,4 +349,19 @@ func (pt *painter) footer(t *tree, out *Image, opts Options) {
 	if s := pt.footerFace.fit(strings.Join(notes, " · "), opts.Width-2*margin); s != "" {
 		pt.footerFace.draw(pt.img, s, margin, y, dimInk)
 	}
+}
+
+// shortNames shortens the function names in a headline to their package
+// name ("github.com/acme/cache.(*LRU).Add," becomes "cache.(*LRU).Add,"),
+// so that the sentence fits the picture's width; the alt text keeps it
+// whole.
+func shortNames(s string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		name := strings.TrimRight(w, ",.;:")
+		if strings.Contains(name, "/") && funcname.Package(name) != "" {
+			words[i] = funcname.Short(name) + w[len(name):]
+		}
+	}
+	return strings.Join(words, " ")
 }
