@@ -102,6 +102,7 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 		h.runPhase(ctx, log, f.job, it.target, ph, pc, release, out)
 	}
 	pr := h.podReport(ctx, log, pc, pc.unreported())
+	h.addFlame(ctx, log, f.job, it.target, &pr, pc.landed()) // the final report's picture
 	h.writeSummary(ctx, log, f.job, it.target, &pr)
 	h.indexCapture(ctx, log, f.job.incident, it.target, pr)
 	return pr

@@ -66,6 +66,17 @@ func (pc *podCapture) unreported() []int {
 	return out
 }
 
+// landed are the artifacts fetched so far, in plan order.
+func (pc *podCapture) landed() []report.Artifact {
+	var arts []report.Artifact
+	for _, a := range pc.arts {
+		if a != nil {
+			arts = append(arts, *a)
+		}
+	}
+	return arts
+}
+
 // done reports whether every profile of the plan has landed.
 func (pc *podCapture) done() bool { return !slices.Contains(pc.profiles, nil) }
 

@@ -86,6 +86,12 @@ func (h *Handler) clearLanded(rec *record) bool {
 			profiles[j].Pending = false
 			changed = true
 		}
+		if f := rec.Pods[i].Flame; f != nil && f.Pending && !sp.Waiting(f.Key) {
+			landed := *f
+			landed.Pending = false
+			rec.Pods[i].Flame = &landed
+			changed = true
+		}
 	}
 	return changed
 }

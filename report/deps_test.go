@@ -13,7 +13,7 @@ import (
 func TestAnalysisDependencies(t *testing.T) {
 	const mod = "github.com/alertprof/alertprof/"
 	pkgs := []string{"report", "report/pprof", "report/goroutines", "report/exectrace", "report/memory",
-		"report/internal/units", "report/internal/funcname"}
+		"report/internal/units", "report/internal/funcname", "report/flame"}
 	forbidden := []string{"k8s.io/client-go", "github.com/minio/minio-go", "github.com/slack-go/slack"}
 	for _, pkg := range pkgs {
 		t.Run(pkg, func(t *testing.T) {

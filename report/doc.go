@@ -7,8 +7,10 @@
 // (pprof top-N tables and their other telling views, goroutine groups,
 // execution trace, runtime memory statistics), the growth between the two
 // heap snapshots, the reconciliation of memory with the container's
-// limit, and the pod's headline by one rule (Headline). Renderers only
-// render a PodReport: WritePod as text (summary.txt, the console), the
+// limit, and the pod's headline by one rule (Headline). RenderFlame draws
+// the profile the headline comes from as a PNG flame graph (report/flame)
+// for a capture to store and the notifiers to show. Renderers only render
+// a PodReport: WritePod as text (summary.txt, the console), the
 // report/slack package as Block Kit.
 //
 // Each analysis lives in its own subpackage, which never imports this one:

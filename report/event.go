@@ -162,6 +162,9 @@ type PodReport struct {
 	// Slack, the message's ts), so that every later report of the pod
 	// edits that message instead of posting another; empty until posted.
 	Reply string `json:"reply,omitempty"`
+	// Flame is the flame graph of the pod's leading profile, stored beside
+	// it; nil when none was drawn.
+	Flame *FlameGraph `json:"flame,omitempty"`
 }
 
 // Window is a windowed profile still being captured.

@@ -59,6 +59,9 @@ func WritePod(w io.Writer, pr PodReport) error {
 			fmt.Fprintf(bw, "  %-10s open flame graph: %s\n", "", p.UILink)
 		}
 	}
+	if f := pr.Flame; f != nil && f.Key != "" {
+		fmt.Fprintf(bw, "  %-10s flame graph of %s (PNG): %s\n", "", f.Profile, cmp.Or(f.Link, f.Key))
+	}
 	memory.Write(bw, pr.Memory)
 	if err := writeSinceHealthy(bw, pr.SinceHealthy, pprof.DefaultTop); err != nil {
 		return err

@@ -94,7 +94,21 @@ func analyzeDir(dir string, opts report.Options, maxBytes int64) (report.PodRepo
 	}
 	got, paths, ferrs := analyzePod(pr, paths, opts, maxBytes)
 	got.Profiles, paths = mergeInOrder(names, got.Profiles, paths, failed)
+	got.Flame = storedFlame(dir, entries, names)
 	return got, paths, append(errs, ferrs...)
+}
+
+// storedFlame is the flame graph the capture stored beside one of the
+// pod's profiles (<profile>.flame.png), for the report to point at; nil
+// when there is none.
+func storedFlame(dir string, entries []os.DirEntry, names []string) *report.FlameGraph {
+	for _, e := range entries {
+		profile, ok := strings.CutSuffix(e.Name(), ".flame.png")
+		if ok && e.Type().IsRegular() && slices.Contains(names, profile) {
+			return &report.FlameGraph{Profile: profile, Key: filepath.Join(dir, e.Name())}
+		}
+	}
+	return nil
 }
 
 // mergeInOrder puts the analysed profiles (with their files) and the

@@ -173,6 +173,11 @@ func (s *Notifier) postPod(ctx context.Context, th report.Thread, inc report.Inc
 	if err != nil {
 		return ts, fmt.Errorf("post the report for %s: %w", pr.PodName(), err)
 	}
+	if final {
+		// The picture goes with the final report only: an early one is
+		// edited in place, and an upload cannot be.
+		s.uploadFlame(ctx, th, pr)
+	}
 	if !final || !msg.cut.any() {
 		return ts, nil
 	}

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,6 +42,29 @@ func (c Call) Text() string     { return c.Form.Get("text") }
 // Blocks returns the raw JSON of the message's blocks.
 func (c Call) Blocks() string { return c.Form.Get("blocks") }
 
+// ChannelID is where files.completeUploadExternal shares a file.
+func (c Call) ChannelID() string { return c.Form.Get("channel_id") }
+
+// FileIDs are the IDs in files.completeUploadExternal's files parameter.
+func (c Call) FileIDs() []string {
+	var files []struct{ ID string }
+	_ = json.Unmarshal([]byte(c.Form.Get("files")), &files)
+	ids := make([]string, 0, len(files))
+	for _, f := range files {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// File is one file uploaded to an upload URL.
+type File struct {
+	// Name is the multipart file name; empty for a raw body.
+	Name string
+	// Data is the file's bytes (the part's content when the body is
+	// multipart, else the whole body).
+	Data []byte
+}
+
 type fault struct {
 	status     int
 	retryAfter int
@@ -55,14 +80,14 @@ type Server struct {
 
 	mu      sync.Mutex
 	calls   []Call
-	uploads map[string][]byte
+	uploads map[string]File
 	faults  map[string][]fault
 	seq     int
 }
 
 // New starts a server that accepts token and stops it when t ends.
 func New(t testing.TB, token string) *Server {
-	s := &Server{token: token, uploads: map[string][]byte{}, faults: map[string][]fault{}}
+	s := &Server{token: token, uploads: map[string]File{}, faults: map[string][]fault{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + "/api/"
 	t.Cleanup(s.srv.Close)
@@ -107,16 +132,28 @@ func (s *Server) Calls(method string) []Call {
 func (s *Server) Upload(id string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.uploads[id]
+	return s.uploads[id].Data
+}
+
+// Uploaded returns the file uploaded for a file ID.
+func (s *Server) Uploaded(id string) (File, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.uploads[id]
+	return f, ok
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if id, ok := strings.CutPrefix(r.URL.Path, "/upload/"); ok {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+		f, err := readUpload(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		s.mu.Lock()
-		s.uploads[id] = b
+		s.uploads[id] = f
 		s.mu.Unlock()
-		_, _ = io.WriteString(w, "OK - "+strconv.Itoa(len(b)))
+		_, _ = io.WriteString(w, "OK - "+strconv.Itoa(len(f.Data)))
 		return
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
@@ -176,4 +213,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func reply(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// maxUpload bounds what the server reads of one upload.
+const maxUpload = 10 << 20
+
+// readUpload reads an upload: the first file part of a multipart body,
+// as slack-go sends it, or the whole body.
+func readUpload(r *http.Request) (File, error) {
+	body := io.LimitReader(r.Body, maxUpload)
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		b, err := io.ReadAll(body)
+		return File{Data: b}, err
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return File{}, fmt.Errorf("no file part: %w", err)
+		}
+		if p.FileName() == "" {
+			continue
+		}
+		b, err := io.ReadAll(p)
+		return File{Name: p.FileName(), Data: b}, err
+	}
 }

@@ -243,6 +243,8 @@ func contentType(key string) string {
 		return "application/json"
 	case strings.HasSuffix(key, ".txt"):
 		return "text/plain; charset=utf-8"
+	case strings.HasSuffix(key, ".png"):
+		return "image/png"
 	}
 	return "application/octet-stream"
 }

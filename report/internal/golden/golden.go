@@ -28,3 +28,7 @@ func Compare(t testing.TB, golden string, got []byte) {
 		t.Errorf("output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, got, want)
 	}
 }
+
+// Update reports whether the test run rewrites its golden files
+// (go test -update), for files that Compare cannot compare byte by byte.
+func Update() bool { return *update }
