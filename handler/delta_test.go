@@ -104,9 +104,19 @@ func TestDeltaWindowsAreLabelled(t *testing.T) {
 	if !strings.Contains(sum, "alloc_space: total ") || !strings.Contains(sum, " over the last 1s\n") || !strings.Contains(sum, " since process start\n") {
 		t.Errorf("summary.txt does not label the windows:\n%s", sum)
 	}
-	waitFor(t, func() bool { return len(store.keys("incident.json")) == 1 })
-	if rec := string(store.get(store.keys("incident.json")[0])); !strings.Contains(rec, `"window": "over the last 1s"`) || !strings.Contains(rec, `"window": "since process start"`) {
-		t.Errorf("incident.json does not label the windows:\n%s", rec)
+	// The record is written as the pod's profiles land: wait for the one
+	// with both.
+	labelled := func(rec string) bool {
+		return strings.Contains(rec, `"window": "over the last 1s"`) && strings.Contains(rec, `"window": "since process start"`)
+	}
+	var rec string
+	for deadline := time.Now().Add(10 * time.Second); !labelled(rec); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("incident.json does not label the windows:\n%s", rec)
+		}
+		if keys := store.keys("incident.json"); len(keys) == 1 {
+			rec = string(store.get(keys[0]))
+		}
 	}
 }
 

@@ -82,7 +82,13 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 			h.failPhase(ctx, log, f.job, it.target, ph, pc, "canceled while waiting for the snapshot window", context.Cause(ctx))
 			continue
 		}
-		release, err := h.phaseSlot(ctx, log, sem, n == 0)
+		var release func()
+		var err error
+		if ph.waits && n > 0 {
+			release = func() {} // it only waits: no slot
+		} else {
+			release, err = h.phaseSlot(ctx, log, sem, n == 0)
+		}
 		if err != nil && n == 0 {
 			h.book.forget(claimKey(it.target.Key(), capture.KindOf(it.alert.Labels)), f.job.incident.ID)
 			return report.PodReport{Target: it.target.Key(), Address: it.target.Address, Name: podName(it.target),

@@ -21,6 +21,12 @@ type phase struct {
 	// together, once all have landed; a windowed phase's are analysed
 	// one by one as they land.
 	instant bool
+	// waits: every profile of the phase is a delta (allocs, block,
+	// mutex over a window), which the target serves by waiting out the
+	// window between two snapshots of counters it keeps anyway. Like a
+	// pod waiting for its heap growth window, such a phase holds no
+	// capture slot.
+	waits bool
 }
 
 // phases splits a plan into the order it is fetched in: the instant
@@ -52,6 +58,7 @@ func phases(plan []capture.Profile) []phase {
 			instant.profiles = append(instant.profiles, p)
 		}
 	}
+	windowed.waits = len(windowed.profiles) > 0 && !slices.ContainsFunc(windowed.profiles, func(p capture.Profile) bool { return !p.Delta() })
 	slices.SortStableFunc(delayed, func(a, b phase) int { return cmp.Compare(a.after, b.after) })
 	var out []phase
 	for _, ph := range append([]phase{instant, windowed}, delayed...) {

@@ -214,6 +214,34 @@ func TestPhases(t *testing.T) {
 	}
 }
 
+// TestDeltaPhaseHoldsNoSlot: the memory plan's allocations over a window
+// only wait on the target, so their phase takes no capture slot; with a
+// CPU profile beside them it does.
+func TestDeltaPhaseHoldsNoSlot(t *testing.T) {
+	for _, c := range []struct {
+		plan  []string
+		waits bool
+	}{
+		{[]string{"heap", "heap-2", "allocs", "goroutines", "memstats"}, true},
+		{[]string{"heap", "allocs", "block", "mutex"}, true},
+		{[]string{"heap", "allocs", "cpu"}, false},
+	} {
+		plan, err := capture.PlanFor(c.plan, capture.Settings{CPUSeconds: 10, DeltaSeconds: capture.DeltaCPU, HeapGrowthWindow: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var windowed []phase
+		for _, ph := range phases(plan) {
+			if !ph.instant && ph.after == 0 {
+				windowed = append(windowed, ph)
+			}
+		}
+		if len(windowed) != 1 || windowed[0].waits != c.waits {
+			t.Errorf("%v: windowed phases %+v, want one that waits=%v", c.plan, windowed, c.waits)
+		}
+	}
+}
+
 // orderCapturer records the order of its captures (target and first
 // profile) and holds the first one until release is closed.
 type orderCapturer struct {
