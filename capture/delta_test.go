@@ -34,6 +34,17 @@ func TestDeltaPlan(t *testing.T) {
 	if err != nil || follows.Seconds != 7 || follows.Query() != "seconds=7" {
 		t.Errorf("block following the CPU window: %+v (%v), want 7 s", follows, err)
 	}
+	// The memory plan has no CPU window: its allocations follow the heap
+	// growth window instead, and end with it.
+	memory, err := PlanFor(DefaultPlans[KindMemory], Settings{CPUSeconds: 7, DeltaSeconds: DeltaCPU, HeapGrowthWindow: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range memory {
+		if p.Name == "allocs" && (p.Seconds != 20 || !p.Delta()) {
+			t.Errorf("the memory plan's allocs: %+v, want a delta over the 20 s growth window", p)
+		}
+	}
 	since, err := ProfileFor("mutex", Settings{CPUSeconds: 5})
 	if err != nil || since.Seconds != 0 || since.Delta() || !since.Cumulative() || since.Query() != "" {
 		t.Errorf("mutex without a delta window: %+v (%v), want since start", since, err)

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,16 @@ func Plan(names []string, cpuSeconds int) ([]Profile, error) {
 
 // PlanFor turns profile names into fetch specs with the given settings.
 func PlanFor(names []string, s Settings) ([]Profile, error) {
+	// A plan with a heap growth window and no CPU window (the memory
+	// plan) takes its deltas over the growth window: its allocations are
+	// those of the window the heap grew in, and its windows end together.
+	if s.DeltaSeconds == DeltaCPU && slices.Contains(names, "heap-2") && !slices.Contains(names, "cpu") {
+		w := s.HeapGrowthWindow
+		if w <= 0 {
+			w = DefaultHeapGrowthWindow
+		}
+		s.DeltaSeconds = max(1, int(w.Round(time.Second)/time.Second))
+	}
 	plan := make([]Profile, 0, len(names))
 	seen := make(map[string]bool, len(names))
 	for _, n := range names {

@@ -64,9 +64,9 @@ log:
 	if !strings.Contains(early, "still capturing: heap growth (5 s)") || !strings.Contains(early, "inuse heap") {
 		t.Fatalf("the first reply does not lead with the heap and say the growth is still being captured:\n%s", early)
 	}
-	// The memory plan has two windows, the heap growth (5 s) and the
-	// allocations over the CPU window (10 s): an edit as each lands, the
-	// last one final.
+	// The memory plan has two windows that end together, the heap growth
+	// and the allocations over it (5 s): an edit as each lands, unless
+	// the two come as one, the last one final.
 	waitUntil(t, 60*time.Second, "the reply's final edit", func() bool {
 		ups := edits(reply.Posted)
 		return len(ups) >= 1 && !strings.Contains(allText(t, ups[len(ups)-1]), "still capturing")
