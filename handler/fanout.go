@@ -77,7 +77,8 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 	defer h.book.release(it.target.Key(), f.holder)
 	pc := h.newPodCapture(f.job, it.alert, it.target)
 	var start time.Time
-	for n, ph := range phases(pc.plan) {
+	phs := phases(pc.plan)
+	for n, ph := range phs {
 		if n > 0 && !waitUntil(ctx, start.Add(ph.after)) {
 			h.failPhase(ctx, log, f.job, it.target, ph, pc, "canceled while waiting for the snapshot window", context.Cause(ctx))
 			continue
@@ -105,7 +106,11 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 				f.started(i)
 			}
 		}
-		h.runPhase(ctx, log, f.job, it.target, ph, pc, release, out)
+		var next time.Time // when the pod's next phase is due
+		if n+1 < len(phs) {
+			next = start.Add(phs[n+1].after)
+		}
+		h.runPhase(ctx, log, f.job, it.target, ph, pc, release, out, next)
 	}
 	pr := h.podReport(ctx, log, pc, pc.unreported())
 	h.addFlame(ctx, log, f.job, it.target, &pr, pc.landed()) // the final report's picture
@@ -114,13 +119,17 @@ func (h *Handler) captureTarget(ctx context.Context, log *slog.Logger, f fanOut,
 	return pr
 }
 
+// soon is how close the pod's next phase must be for a windowed phase's
+// last landing to leave its early report to the next one.
+const soon = 2 * time.Second
+
 // runPhase fetches the profiles of one phase, releases the phase's slot
 // once all have landed, and stores each. An instant phase is one capture,
 // analysed as a whole; a windowed phase's profiles are fetched
 // concurrently and analysed one by one as they land. Each analysis that
 // leaves profiles to come is published to out as an early report; the
 // last one is the caller's.
-func (h *Handler) runPhase(ctx context.Context, log *slog.Logger, j job, t capture.Target, ph phase, pc *podCapture, release func(), out *replies) {
+func (h *Handler) runPhase(ctx context.Context, log *slog.Logger, j job, t capture.Target, ph phase, pc *podCapture, release func(), out *replies, next time.Time) {
 	type landing struct {
 		k   int // index in the phase
 		res capture.Result
@@ -155,6 +164,12 @@ func (h *Handler) runPhase(ctx context.Context, log *slog.Logger, j job, t captu
 		pc.land(ph.at[k], h.handleResult(ctx, log, j, t, res), art)
 		fresh = append(fresh, ph.at[k])
 		if pc.done() || (ph.instant && got < len(ph.profiles)) {
+			continue
+		}
+		if !ph.instant && got == len(ph.profiles) && time.Until(next) < soon {
+			// The next phase lands in a moment (the memory plan's
+			// allocations end with its growth window): one edit then,
+			// not two, under Slack's pace for edits.
 			continue
 		}
 		pr := h.podReport(ctx, log, pc, fresh)
