@@ -16,6 +16,7 @@ import (
 type item struct {
 	alert  template.Alert
 	target capture.Target
+	shared bool // claimed across replicas too
 }
 
 // fanOut is how one job captures its targets; alert jobs and captures on
@@ -53,6 +54,13 @@ func (h *Handler) captureAll(ctx context.Context, log *slog.Logger, f fanOut, it
 			}
 			h.book.add(f.job.incident.ID, pr)
 			h.book.captured(it.target.Key(), capture.KindOf(it.alert.Labels), f.job.incident.ID, pr)
+			if it.shared {
+				// Recorded before it is reported: a replica that takes the
+				// incident over from here does not capture the target again.
+				h.book.reported(f.job.incident.ID, claimKey(it.target.Key(), capture.KindOf(it.alert.Labels)))
+				h.saveGroupState(ctx, plog, f.job.incident.ID)
+				h.releaseShared(ctx, plog, it, pr)
+			}
 			if f.notify {
 				h.notify(ctx, plog, report.Event{Kind: report.Captured, Incident: f.job.incident, Pod: &pr})
 			}

@@ -95,6 +95,12 @@ type Config struct {
 	Settings capture.Settings
 	// Limits bound what the analysis reads of each artifact.
 	Limits Limits
+	// LeaseDuration is how long a replica's claim on an incident or a
+	// target holds without renewal (15s); SweepInterval is how often a
+	// replica looks for incidents whose holder is gone (30s). Both apply
+	// with Deps.Coordinator only.
+	LeaseDuration time.Duration
+	SweepInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -134,6 +140,12 @@ func (c *Config) setDefaults() {
 	if c.Settings.CPUSeconds <= 0 {
 		c.Settings.CPUSeconds = 10
 	}
+	if c.LeaseDuration <= 0 {
+		c.LeaseDuration = 15 * time.Second
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 30 * time.Second
+	}
 }
 
 // Deps are the parts the handler drives.
@@ -159,6 +171,12 @@ type Deps struct {
 	// UI serves the pprof web UI under /ui/ and links each profile's
 	// report to it; nil disables it.
 	UI ProfileUI
+
+	// Coordinator, when set, shares incidents and targets with other
+	// replicas; Shared is then the conditional side of Store, where the
+	// replicas' records are written. Nil runs as the only replica.
+	Coordinator Coordinator
+	Shared      VersionedStore
 }
 
 // Handler is the webhook receiver and its job pipeline.
@@ -167,6 +185,8 @@ type Handler struct {
 	deps     Deps
 	log      *slog.Logger
 	metrics  *metrics
+	coordm   *coordMetrics // nil when alone
+	sweep    *sweeper
 	book     *book
 	limiter  *limiter
 	pool     *pool
@@ -180,6 +200,9 @@ type Handler struct {
 func New(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Resolver == nil || deps.Capturer == nil || deps.Store == nil || deps.Notifier == nil {
 		return nil, errors.New("handler: resolver, capturer, store and notifier are required")
+	}
+	if deps.Coordinator != nil && deps.Shared == nil {
+		return nil, errors.New("handler: a coordinator needs the shared store's conditional writes")
 	}
 	if len(cfg.Plan) == 0 {
 		return nil, errors.New("handler: the capture plan is empty")
@@ -210,6 +233,9 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		}
 	}
 	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth() + h.notices.depth()) }, names)
+	if deps.Coordinator != nil {
+		h.coordm = newCoordMetrics(deps.Registerer, func() float64 { return float64(deps.Coordinator.Held()) })
+	}
 	h.limiter = newLimiter(cfg.MaxConcurrentCaptures, cfg.CapturesPerMinute, h.metrics)
 	h.router = h.routes()
 	return h, nil
@@ -262,6 +288,7 @@ func (h *Handler) serveReady(w http.ResponseWriter, _ *http.Request) {
 func (h *Handler) Start() {
 	h.pool.start()
 	h.notices.start()
+	h.startCoordination()
 	h.ready.Store(true)
 }
 
@@ -276,6 +303,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	wg.Go(func() { cutNotices = h.notices.shutdown(ctx) })
 	wg.Wait()
 	cut = append(cut, cutNotices...)
+	h.stopCoordination()
 	if n := h.ondemand.shutdown(ctx); n > 0 {
 		h.log.Warn("on-demand captures cut short by shutdown", "captures", n)
 		return errors.New("shutdown deadline passed with on-demand captures unfinished")

@@ -31,6 +31,9 @@ type job struct {
 	// plan, when set, replaces the plan of the alert's kind: the profiles
 	// an on-demand request names.
 	plan []capture.Profile
+	// takeover says the job continues an incident another replica held,
+	// whose claims on targets may outlive its Lease by a moment.
+	takeover bool
 }
 
 func (j job) resolved() bool { return j.incident.Status == "resolved" }

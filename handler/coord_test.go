@@ -1,0 +1,157 @@
+package handler
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertprof/alertprof/capture"
+	"github.com/alertprof/alertprof/report"
+)
+
+// replica is one of several handlers sharing Leases and a store.
+type replica struct {
+	h        *Handler
+	capturer *fakeCapturer
+	notifier *recNotifier
+	logs     *syncBuffer
+}
+
+func newReplica(t *testing.T, id string, leases *leaseTable, store *verStore, capt *fakeCapturer) *replica {
+	t.Helper()
+	if capt == nil {
+		capt = &fakeCapturer{}
+	}
+	r := &replica{capturer: capt, notifier: newRecNotifier(), logs: &syncBuffer{}}
+	reg := prometheus.NewRegistry()
+	// An hour-long Lease: the loops never run here, the test drives them.
+	r.h = startHandler(t, Config{LeaseDuration: time.Hour, SweepInterval: time.Hour}, Deps{
+		Capturer: capt, Store: store, Notifier: r.notifier,
+		Logger:     slog.New(slog.NewTextHandler(r.logs, nil)),
+		Registerer: reg, Gatherer: reg,
+		Coordinator: memLeases{t: leases, id: id}, Shared: store,
+	})
+	return r
+}
+
+func (r *replica) post(t *testing.T, body []byte) {
+	t.Helper()
+	if rec := serve(r.h, newWebhookRequest(body)); rec.Code != http.StatusAccepted {
+		t.Fatalf("webhook: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func (r *replica) lost(kind string) float64 {
+	return counterValue(r.h.coordm.lost.WithLabelValues(kind))
+}
+
+// TestReplicasShareAnIncident: two replicas receive the same
+// notifications; one works the incident, the other leaves it, and the
+// targets are captured once.
+func TestReplicasShareAnIncident(t *testing.T) {
+	leases, store := newLeaseTable(), &verStore{}
+	capt := &fakeCapturer{}
+	a := newReplica(t, "a", leases, store, capt)
+	b := newReplica(t, "b", leases, store, capt)
+	fire := payload(t, "g1", "firing", alert("firing", "127.0.0.1:7001"), alert("firing", "127.0.0.1:7002"))
+
+	a.post(t, fire)
+	opened := a.notifier.next(t)
+	if opened.Kind != report.Opened {
+		t.Fatalf("first event %s", opened.Kind)
+	}
+	b.post(t, fire)
+	for range 2 {
+		if ev := a.notifier.next(t); ev.Kind != report.Captured || ev.Incident.ID != opened.Incident.ID {
+			t.Fatalf("a: %s for %s", ev.Kind, ev.Incident.ID)
+		}
+	}
+	waitFor(t, func() bool { return b.lost(capture.ClaimIncident) == 1 })
+	b.notifier.none(t, 200*time.Millisecond)
+	if capt.count("static/127.0.0.1-7001") != 1 || capt.count("static/127.0.0.1-7002") != 1 {
+		t.Fatalf("captures %v", capt.calls)
+	}
+	if !strings.Contains(b.logs.String(), "leaving it to that one") {
+		t.Fatalf("b's log:\n%s", b.logs)
+	}
+
+	// The resolve, delivered to b, is left to a, which closes the incident
+	// and deletes its Lease.
+	resolve := payload(t, "g1", "resolved", alert("resolved", "127.0.0.1:7001"), alert("resolved", "127.0.0.1:7002"))
+	b.post(t, resolve)
+	waitFor(t, func() bool { return b.lost(capture.ClaimIncident) == 2 })
+	a.post(t, resolve)
+	if ev := a.notifier.next(t); ev.Kind != report.Resolved || ev.Incident.ID != opened.Incident.ID {
+		t.Fatalf("a: %s for %s", ev.Kind, ev.Incident.ID)
+	}
+	waitFor(t, func() bool {
+		leases.mu.Lock()
+		defer leases.mu.Unlock()
+		return leases.leases[capture.ClaimIncident+"/g1"] == nil
+	})
+}
+
+// TestTakeover: the replica working on an incident dies in the middle of
+// a capture. Another takes the incident over, by the next notification or
+// by its sweep, continues the same incident and captures the interrupted
+// target once more, and nothing else; the dead replica's late write is
+// refused.
+func TestTakeover(t *testing.T) {
+	for _, by := range []string{"notification", "sweep"} {
+		t.Run(by, func(t *testing.T) {
+			leases, store := newLeaseTable(), &verStore{}
+			gate := make(chan struct{})
+			var closeGate sync.Once
+			wake := func() { closeGate.Do(func() { close(gate) }) }
+			slow := &fakeCapturer{gate: gate, busy: make(chan string, 4)}
+			a := newReplica(t, "a", leases, store, slow)
+			t.Cleanup(wake) // before a's shutdown, which waits for its captures
+			b := newReplica(t, "b", leases, store, nil)
+			done := payload(t, "g1", "firing", alert("firing", "127.0.0.1:7001"))
+			a.post(t, done)
+			opened := a.notifier.next(t)
+			<-slow.busy
+			gate <- struct{}{}
+			if ev := a.notifier.next(t); ev.Kind != report.Captured {
+				t.Fatalf("a: %s", ev.Kind)
+			}
+			// A second pod joins; a dies while capturing it.
+			both := payload(t, "g1", "firing", alert("firing", "127.0.0.1:7001"), alert("firing", "127.0.0.1:7002"))
+			a.post(t, both)
+			if got := <-slow.busy; got != "static/127.0.0.1-7002" {
+				t.Fatalf("a captures %s", got)
+			}
+			leases.expire("a")
+
+			if by == "notification" {
+				b.post(t, both)
+			} else {
+				b.h.sweepOnce(t.Context())
+			}
+			ev := b.notifier.next(t)
+			if ev.Kind != report.Captured || ev.Incident.ID != opened.Incident.ID || ev.Pod.Target != "static/127.0.0.1-7002" {
+				t.Fatalf("b: %s for %s (pod %+v), want the capture of 127.0.0.1:7002 in %s", ev.Kind, ev.Incident.ID, ev.Pod, opened.Incident.ID)
+			}
+			b.notifier.none(t, 200*time.Millisecond)
+			if b.capturer.count("static/127.0.0.1-7001") != 0 || b.capturer.count("static/127.0.0.1-7002") != 1 {
+				t.Fatalf("b's captures %v", b.capturer.calls)
+			}
+			if got := counterValue(b.h.coordm.takeovers); got != 1 {
+				t.Fatalf("takeovers %v", got)
+			}
+			if !strings.Contains(b.logs.String(), "took an incident over from another replica") || !strings.Contains(b.logs.String(), "by="+by) {
+				t.Fatalf("b's log:\n%s", b.logs)
+			}
+			// a wakes up: its late write of the record is refused, and
+			// counted as lost.
+			before := a.lost(capture.ClaimIncident)
+			wake()
+			waitFor(t, func() bool { return a.lost(capture.ClaimIncident) > before })
+		})
+	}
+}
