@@ -1,8 +1,10 @@
 package handler
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -153,5 +155,45 @@ func TestTakeover(t *testing.T) {
 			wake()
 			waitFor(t, func() bool { return a.lost(capture.ClaimIncident) > before })
 		})
+	}
+}
+
+// TestCaptureStatusOnAnyReplica: a capture on demand started on one
+// replica is answered by another from the shared store, running and done.
+func TestCaptureStatusOnAnyReplica(t *testing.T) {
+	leases, store := newLeaseTable(), &verStore{}
+	gate := make(chan struct{})
+	slow := &fakeCapturer{gate: gate, busy: make(chan string, 1)}
+	a := newReplica(t, "a", leases, store, slow)
+	b := newReplica(t, "b", leases, store, nil)
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/captures", strings.NewReader(`{"address":"127.0.0.1:6060","profiles":["goroutine"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := serve(a.h, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("capture request: %d %s", rec.Code, rec.Body)
+	}
+	var st CaptureStatus
+	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	<-slow.busy
+	get := func() CaptureStatus {
+		rec := serve(b.h, httptestGet("/api/v1/captures/"+st.ID))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status on b: %d %s", rec.Code, rec.Body)
+		}
+		var got CaptureStatus
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := get(); got.State != StateRunning || len(got.Targets) != 1 || got.Targets[0].State != StateRunning {
+		t.Fatalf("running capture seen from b: %+v", got)
+	}
+	close(gate)
+	waitFor(t, func() bool { return get().State == StateDone })
+	if got := get(); len(got.Pods) != 1 || got.Pods[0].Target != "static/127.0.0.1-6060" {
+		t.Fatalf("done capture seen from b: %+v", got)
 	}
 }

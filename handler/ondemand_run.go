@@ -129,6 +129,10 @@ func (h *Handler) runOnDemand(c *OnDemand) {
 	ctx, cancel := context.WithTimeoutCause(h.ondemand.ctx, h.cfg.JobTimeout, errJobTimeout)
 	defer cancel()
 	log := h.log.With("capture", c.id, "incident", c.incident.ID)
+	if h.coordinated() && !c.continued {
+		// Its record, written at once, lets any replica answer its state.
+		h.writeRecord(ctx, log, c.incident.ID)
+	}
 	if !c.continued && c.notify {
 		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: c.incident})
 	}
