@@ -38,8 +38,7 @@ func (h *Handler) holdIncident(ctx context.Context, log *slog.Logger, j job) (ca
 // tookOver logs and counts the takeover of inc from the replica from.
 func (h *Handler) tookOver(log *slog.Logger, inc report.Incident, from, how string, pending int) {
 	h.coordm.takeovers.Inc()
-	log.Info("took an incident over from another replica", "from", from, "by", how, "incident", inc.ID,
-		"group_key", inc.GroupKey, "thread", !inc.Thread.IsZero(), "recapture", pending)
+	log.Info("took an incident over from another replica", "from", from, "by", how, "thread", !inc.Thread.IsZero(), "recapture", pending)
 }
 
 // dropIncident gives the group's Lease up for good: its incident closed.

@@ -21,6 +21,7 @@ func (h *Handler) claimShared(ctx context.Context, log *slog.Logger, j *job, t c
 	key := claimKey(t.Key(), kind)
 	c, err := h.coord().Hold(ctx, capture.ClaimTarget, key, h.cfg.Cooldown)
 	if wait := time.Until(c.Until); err == nil && c.Holder != "" && j.takeover && wait < 2*h.cfg.LeaseDuration {
+		log.Info("waiting for the claim of the replica taken over from to expire", "target", t.Key(), "holder", c.Holder, "wait", wait.String())
 		select {
 		case <-time.After(wait + 100*time.Millisecond):
 		case <-ctx.Done():

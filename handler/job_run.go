@@ -47,7 +47,7 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 		if !j.resolved() {
 			j.alerts = h.book.takePending(j.incident.ID, j.alerts)
 		}
-		h.tookOver(log, j.incident, held.From, "notification", len(j.alerts))
+		h.tookOver(log.With("group_key", j.incident.GroupKey), j.incident, held.From, "notification", len(j.alerts))
 	}
 	if j.resolved() {
 		h.closeIncident(ctx, log, j)
