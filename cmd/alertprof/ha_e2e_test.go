@@ -3,7 +3,9 @@
 package main
 
 import (
+	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,7 +25,7 @@ import (
 func TestHighAvailability(t *testing.T) {
 	e := newHAEnv(t)
 	var pods []*haPod
-	for _, name := range []string{"api-0", "api-1", "api-2", "web-0", "web-1", "web-2"} {
+	for _, name := range []string{"api-0", "api-1", "api-2", "web-0", "web-1", "web-2", "db-0", "db-1"} {
 		pods = append(pods, e.runPod(t, name))
 	}
 	const cpu = `  cpu_seconds: 3
@@ -72,7 +74,7 @@ func TestHighAvailability(t *testing.T) {
 	})
 
 	t.Run("SIGKILL mid CPU window: taken over in the same thread", func(t *testing.T) {
-		web := pods[3:]
+		web := pods[3:6]
 		startsAt := time.Now().Add(-time.Minute).Truncate(time.Second)
 		fireAt(t, ams, podAlerts("WebSlow", web[:2], startsAt, time.Time{}))
 		waitUntil(t, 90*time.Second, "two pod replies", func() bool { return e.slackThread("WebSlow", web).pods >= 2 })
@@ -129,6 +131,47 @@ func TestHighAvailability(t *testing.T) {
 		for _, p := range pods[:3] {
 			requireAsked(t, p, plan, 1)
 		}
+	})
+
+	t.Run("rolling restart during an open incident", func(t *testing.T) {
+		// The killed replica comes back first.
+		for i, r := range e.replicas {
+			if r.cmd.ProcessState != nil {
+				r.start(t, "-back")
+				e.replicas[i] = r
+			}
+		}
+		db := pods[6:]
+		startsAt := time.Now().Add(-time.Minute).Truncate(time.Second)
+		fireAt(t, ams, podAlerts("DbSlow", db[:1], startsAt, time.Time{}))
+		waitUntil(t, 90*time.Second, "db-0's reply", func() bool { return e.slackThread("DbSlow", db).pods >= 1 })
+		for i, r := range e.replicas {
+			if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.wait(60 * time.Second); err != nil {
+				t.Fatalf("%s after SIGTERM: %v", r.id, err)
+			}
+			r.start(t, fmt.Sprintf("-restart-%d", i))
+			if i == 0 { // a pod joins while the replicas restart
+				fireAt(t, ams, podAlerts("DbSlow", db, startsAt, time.Time{}))
+			}
+		}
+		waitUntil(t, 90*time.Second, "db-1's reply", func() bool { return e.slackThread("DbSlow", db).podNames["db-1"] >= 1 })
+		fireAt(t, ams, podAlerts("DbSlow", db, startsAt, time.Now().Add(-time.Second)))
+		waitUntil(t, 60*time.Second, "the resolved reply", func() bool { return e.slackThread("DbSlow", db).resolved >= 1 })
+		time.Sleep(3 * time.Second)
+		th := e.slackThread("DbSlow", db)
+		if th.parents != 1 || th.pods != 2 || th.resolved != 1 || th.podNames["db-0"] != 1 || th.podNames["db-1"] != 1 {
+			t.Fatalf("Slack saw %+v; want one parent, one reply per pod, one resolved reply", th)
+		}
+		for _, p := range db {
+			requireAsked(t, p, plan, 1)
+		}
+		for _, p := range pods[:5] {
+			requireAsked(t, p, plan, 1)
+		}
+		requireAsked(t, pods[5], plan, 2)
 	})
 }
 
