@@ -61,7 +61,7 @@ func every(ctx context.Context, d time.Duration, f func(context.Context)) {
 
 // renew keeps the Leases held, and counts those another replica took.
 func (h *Handler) renew(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.LeaseDuration/3)
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.LeaseDuration/2)
 	defer cancel()
 	lost, err := h.coord().Renew(ctx)
 	for _, kind := range lost {

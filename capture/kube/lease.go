@@ -78,6 +78,9 @@ func LeaseName(kind, key string) string {
 // capture is within cooldown.
 func (l *Leases) Hold(ctx context.Context, kind, key string, cooldown time.Duration) (capture.Claim, error) {
 	name := LeaseName(kind, key)
+	if l.holding(name) {
+		return capture.Claim{Held: true}, nil
+	}
 	for attempt := 0; ; attempt++ {
 		c, err := l.try(ctx, name, kind, key, cooldown)
 		if (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) && attempt < 2 {
@@ -164,6 +167,16 @@ func (l *Leases) stamp(lease *coordinationv1.Lease, now time.Time, acquire bool)
 	if acquire {
 		lease.Spec.AcquireTime = &at
 	}
+}
+
+// holding reports whether this replica holds the Lease name, as last
+// written, for more than a third of its duration yet: no other replica
+// can have taken it, and Renew keeps it, so no request is needed.
+func (l *Leases) holding(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lease := l.held[name]
+	return lease != nil && l.now().Before(expiry(lease).Add(-l.duration/3))
 }
 
 func (l *Leases) keep(lease *coordinationv1.Lease) {
@@ -255,9 +268,9 @@ func (l *Leases) delete(ctx context.Context, lease *coordinationv1.Lease) error 
 	return nil
 }
 
-// Renew renews every Lease this replica holds. It returns the kinds of
-// the Leases lost: changed by another replica since (it took them over
-// after they expired), or deleted.
+// Renew renews every Lease this replica holds, a few at a time. It
+// returns the kinds of the Leases lost: changed by another replica since
+// (it took them over after they expired), or deleted.
 func (l *Leases) Renew(ctx context.Context) (lost []string, err error) {
 	l.mu.Lock()
 	held := make([]*coordinationv1.Lease, 0, len(l.held))
@@ -265,24 +278,39 @@ func (l *Leases) Renew(ctx context.Context) (lost []string, err error) {
 		held = append(held, lease)
 	}
 	l.mu.Unlock()
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, renewWorkers)
+	)
 	for _, lease := range held {
-		next := lease.DeepCopy()
-		l.stamp(next, l.now(), false)
-		updated, uerr := l.client.Update(ctx, next, metav1.UpdateOptions{})
-		switch {
-		case uerr == nil:
-			l.replace(lease, updated)
-		case apierrors.IsConflict(uerr) || apierrors.IsNotFound(uerr):
-			if l.drop(lease) {
-				lost = append(lost, lease.Labels[LabelLeaseKind])
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			next := lease.DeepCopy()
+			l.stamp(next, l.now(), false)
+			updated, uerr := l.client.Update(ctx, next, metav1.UpdateOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case uerr == nil:
+				l.replace(lease, updated)
+			case apierrors.IsConflict(uerr) || apierrors.IsNotFound(uerr):
+				if l.drop(lease) {
+					lost = append(lost, lease.Labels[LabelLeaseKind])
+				}
+			default:
+				errs = append(errs, fmt.Errorf("renew lease %s: %w", lease.Name, uerr))
 			}
-		default:
-			errs = append(errs, fmt.Errorf("renew lease %s: %w", lease.Name, uerr))
-		}
+		})
 	}
+	wg.Wait()
 	return lost, errors.Join(errs...)
 }
+
+// renewWorkers bounds the renewals in flight at once.
+const renewWorkers = 8
 
 // replace keeps updated as the held Lease, unless it was released or
 // replaced meanwhile.

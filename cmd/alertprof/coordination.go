@@ -6,22 +6,32 @@ import (
 	"log/slog"
 	"os"
 
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/alertprof/alertprof/capture/kube"
+	"github.com/alertprof/alertprof/capture/store/spool"
 	"github.com/alertprof/alertprof/handler"
 )
+
+// The S3 store (through its spool) writes the shared records conditionally.
+var _ handler.VersionedStore = (*spool.Store)(nil)
 
 // newCoordinator builds what replicas share their work through when
 // coordination is enabled: Leases in the Kubernetes API, and the
 // conditional writes of the S3 store. Nil, nil when it is not.
-func newCoordinator(cfg Config, client kubernetes.Interface, st builtStore, getenv func(string) string, log *slog.Logger) (handler.Coordinator, handler.VersionedStore, error) {
+// The Leases have a client of their own, so that their renewals never
+// wait behind pod lookups in one client's rate limit.
+func newCoordinator(cfg Config, kubeCfg *rest.Config, st builtStore, getenv func(string) string, log *slog.Logger) (handler.Coordinator, handler.VersionedStore, error) {
 	co := cfg.Coordination
 	if !co.Enabled {
 		return nil, nil, nil
 	}
-	if client == nil {
+	if kubeCfg == nil {
 		return nil, nil, errors.New("coordination: the Kubernetes API is needed for Leases, and capture.mode auto found no kubeconfig and no service account")
+	}
+	client, err := kube.NewClient(rest.CopyConfig(kubeCfg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("coordination: %w", err)
 	}
 	shared, ok := st.store.(handler.VersionedStore)
 	if !ok {

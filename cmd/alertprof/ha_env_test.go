@@ -56,7 +56,7 @@ type haReplica struct {
 	env              []string
 }
 
-func newHAEnv(t *testing.T) *haEnv {
+func newHAEnv(t testing.TB) *haEnv {
 	t.Helper()
 	e := &haEnv{work: t.TempDir(), nextIP: 10}
 	e.cluster = kubetest.StartT(t, kubetest.Options{Tokens: []kubetest.Token{
@@ -94,30 +94,37 @@ type haPod struct {
 
 // runPod starts a pprof server process of its own (one CPU profiler per
 // pod) and a Running pod named name whose alertprof.io/port is its port.
-func (e *haEnv) runPod(t *testing.T, name string) *haPod {
+func (e *haEnv) runPod(t testing.TB, name string) *haPod {
 	t.Helper()
 	st := startStormTargets(t, 1)
+	e.createPod(t, name, st.addrs[0])
+	return &haPod{name: name, targets: st}
+}
+
+// createPod creates a Running pod named name, with the next address in
+// kubetest.FakeNet, whose fetches reach the pprof server at addr.
+func (e *haEnv) createPod(t testing.TB, name, addr string) {
+	t.Helper()
 	ip := kubetest.FakeIP(e.nextIP)
 	e.nextIP++
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: haPodNS, Annotations: map[string]string{"alertprof.io/port": portOf(st.addrs[0])}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: haPodNS, Annotations: map[string]string{"alertprof.io/port": portOf(addr)}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
 	}
 	if _, err := kubetest.RunPod(t.Context(), e.admin, pod, ip, nil); err != nil {
 		t.Fatal(err)
 	}
-	return &haPod{name: name, targets: st}
 }
 
 // asked returns how many times each endpoint of p was asked for.
-func (p *haPod) asked(t *testing.T) map[string]int {
+func (p *haPod) asked(t testing.TB) map[string]int {
 	t.Helper()
 	return p.targets.counts(t).Requests[p.targets.addrs[0]]
 }
 
 // startReplica writes replica i's configuration and starts it. capture
 // is added to its capture section, indented.
-func (e *haEnv) startReplica(t *testing.T, i int, captureYAML string) *haReplica {
+func (e *haEnv) startReplica(t testing.TB, i int, captureYAML string) *haReplica {
 	t.Helper()
 	r := &haReplica{id: "alertprof-" + strconv.Itoa(i), addr: freeAddr(t), config: filepath.Join(e.work, fmt.Sprintf("alertprof-%d.yaml", i))}
 	writeFile(t, r.config, fmt.Sprintf(`listen: %s
@@ -157,7 +164,7 @@ log:
 }
 
 // start runs the replica (again, after a stop, as name).
-func (r *haReplica) start(t *testing.T, name string) {
+func (r *haReplica) start(t testing.TB, name string) {
 	t.Helper()
 	r.proc = startProc(t, r.id+name, binary, "serve", "--config", r.config)
 	r.cmd.Env = r.env
@@ -166,7 +173,7 @@ func (r *haReplica) start(t *testing.T, name string) {
 }
 
 // kill ends the replica at once, as a node failure would.
-func (r *haReplica) kill(t *testing.T) {
+func (r *haReplica) kill(t testing.TB) {
 	t.Helper()
 	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -177,7 +184,7 @@ func (r *haReplica) kill(t *testing.T) {
 // startAlertmanagerPair runs two Alertmanagers clustered with
 // --cluster.peer, the first delivering to alertprof at ap[0], the second
 // at ap[1], and returns their addresses.
-func startAlertmanagerPair(t *testing.T, work string, ap [2]string, groupInterval, repeat string) [2]string {
+func startAlertmanagerPair(t testing.TB, work string, ap [2]string, groupInterval, repeat string) [2]string {
 	t.Helper()
 	amBin := os.Getenv("ALERTPROF_ALERTMANAGER")
 	if amBin == "" {
@@ -219,7 +226,7 @@ receivers:
 
 // fireAt posts the same alerts to every Alertmanager, as Prometheus does
 // to an HA pair.
-func fireAt(t *testing.T, ams [2]string, alerts []amAlert) {
+func fireAt(t testing.TB, ams [2]string, alerts []amAlert) {
 	t.Helper()
 	for _, am := range ams {
 		postAlerts(t, am, alerts)
@@ -242,7 +249,7 @@ func podAlerts(alertname string, pods []*haPod, startsAt, endsAt time.Time) []am
 
 // incidentHolder returns the replica holding the Lease of the incident
 // of alertname's group, or "".
-func (e *haEnv) incidentHolder(t *testing.T, alertname string) string {
+func (e *haEnv) incidentHolder(t testing.TB, alertname string) string {
 	t.Helper()
 	list, err := e.admin.CoordinationV1().Leases(haLeaseNS).List(t.Context(), metav1.ListOptions{LabelSelector: kube.LabelLeaseKind + "=" + capture.ClaimIncident})
 	if err != nil {

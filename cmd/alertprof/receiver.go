@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/kube"
@@ -42,7 +42,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	// free to acknowledge webhooks.
 	gate := capture.NewGate(0)
 	budget := newBudget(cfg, log)
-	resolver, capturer, kubeClient, err := buildTargets(cfg, log, os.Getenv, gate, budget)
+	resolver, capturer, kubeCfg, err := buildTargets(cfg, log, os.Getenv, gate, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	if err != nil {
 		return nil, err
 	}
-	coordinator, shared, err := newCoordinator(cfg, kubeClient, store, os.Getenv, log)
+	coordinator, shared, err := newCoordinator(cfg, kubeCfg, store, os.Getenv, log)
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +178,9 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	return r, c, err
 }
 
-// buildTargets is newTargets, with the Kubernetes client it made (nil in
-// static mode).
-func buildTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate, budget *capture.Budget) (handler.Resolver, handler.Capturer, kubernetes.Interface, error) {
+// buildTargets is newTargets, with the Kubernetes client configuration it
+// used (nil in static mode).
+func buildTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate, budget *capture.Budget) (handler.Resolver, handler.Capturer, *rest.Config, error) {
 	static, err := capture.NewStatic(cfg.Capture.Static.AllowedCIDRs, cfg.Capture.Static.Path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -247,5 +247,5 @@ func buildTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate
 	if mode == kube.FetchProxy && len(cfg.Capture.Access) > 0 {
 		log.Warn("capture.access applies to direct fetches only: pods/proxy fetches send no target credentials and use the API server's TLS")
 	}
-	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), client, nil
+	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), restCfg, nil
 }
