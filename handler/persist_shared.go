@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -49,4 +50,37 @@ func (h *Handler) putRecord(ctx context.Context, log *slog.Logger, id, key strin
 	}
 	h.book.setVersion(id, key, v)
 	return nil
+}
+
+// refreshSharedRecord is refreshStoredRecord with other replicas: only a
+// resolved incident's record is rewritten (an open one's holder, maybe
+// another replica, rewrites it itself, and a write from here would fence
+// it off its own record), and only if nobody wrote it since it was read.
+func (h *Handler) refreshSharedRecord(ctx context.Context, log *slog.Logger, key string) {
+	data, v, err := h.deps.Shared.GetVersion(ctx, key, maxStateBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var rec record
+	if err == nil {
+		err = decodeRecord(data, &rec)
+	}
+	if err != nil {
+		log.Warn("reading the incident record to clear its pending uploads failed", "error", err)
+		return
+	}
+	if rec.Incident.Status != "resolved" || !h.clearLanded(&rec) {
+		return
+	}
+	rec.Schema = schemaVersion
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err == nil {
+		meta := capture.Meta{Incident: rec.Incident.ID, AlertName: rec.Incident.AlertName, Profile: "incident"}
+		_, err = h.deps.Shared.PutIf(ctx, key, b, meta, v)
+	}
+	if errors.Is(err, capture.ErrConflict) {
+		log.Debug("the incident record changed while its pending uploads were cleared; left as it is", "key", key)
+		return
+	}
+	h.recordWritten(log, "rewriting the incident record after its uploads", err)
 }
