@@ -64,12 +64,17 @@ func TestHighAvailability(t *testing.T) {
 			}
 			requireAsked(t, p, plan, 1)
 		}
-		left := 0
+		left, lost := 0, 0
 		for _, r := range e.replicas {
 			left += strings.Count(r.output(), "leaving it to that one")
+			m := "http://" + r.addr + "/metrics"
+			lost += metricValue(t, m, `alertprof_claims_lost_total{kind="incident"}`)
+			if !strings.Contains(string(httpGet(t, m)), "\nalertprof_leases_held ") {
+				t.Errorf("%s does not export alertprof_leases_held", r.id)
+			}
 		}
-		if left == 0 {
-			t.Error("no replica left a notification to the incident's holder: the Alertmanagers did not both deliver")
+		if left == 0 || lost != left {
+			t.Errorf("%d notifications left to the incident's holder, %d counted as claims lost: the Alertmanagers did not both deliver, or the count is wrong", left, lost)
 		}
 	})
 
@@ -107,7 +112,7 @@ func TestHighAvailability(t *testing.T) {
 			t.Errorf("the takeover line does not name the victim, the thread and the one target to capture again:\n%s", line)
 		}
 		waitUntil(t, 60*time.Second, "web-2's reply", func() bool { return e.slackThread("WebSlow", web).podNames["web-2"] >= 1 })
-		t.Logf("%s held the incident and was killed; %s took it over %s after the kill; web-2 captured again %s after it (Lease %s, group_interval 2s, sweep 1s)",
+		t.Logf("%s held the incident and was killed; %s took it over %s after the kill; web-2 asked for its CPU profile again %s after the kill (Lease %s, group_interval 2s, sweep 1s)",
 			victim.id, by.id, logTime(t, line).Sub(killed).Round(100*time.Millisecond), time.Since(killed).Round(100*time.Millisecond), haLease)
 
 		if m := string(httpGet(t, "http://"+by.addr+"/metrics")); !strings.Contains(m, "alertprof_takeovers_total 1\n") {
