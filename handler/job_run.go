@@ -14,7 +14,9 @@ import (
 var errJobTimeout = errors.New("the job ran past job_timeout")
 
 // runJob is the pipeline for one queued notification, as named steps:
-// adopt (continue a stored incident), then either close the incident, or
+// hold (with other replicas, the incident's Lease: refused, the job
+// leaves the incident to its holder), adopt (continue a stored incident,
+// maybe one taken over), then either close the incident, or
 // resolve and claim the targets, announce, capture, and record. The
 // worker does the steps up to the announcement; the captures, which wait
 // for the capture limits and last as long as their windows, run detached
