@@ -39,6 +39,19 @@ func (t *leaseTable) expire(id string) {
 	}
 }
 
+// liveTargets is the number of target claims held now.
+func (t *leaseTable) liveTargets() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for k, l := range t.leases {
+		if kind, _, _ := cut(k); kind == capture.ClaimTarget && l.live {
+			n++
+		}
+	}
+	return n
+}
+
 type memLeases struct {
 	t  *leaseTable
 	id string

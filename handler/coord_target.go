@@ -66,3 +66,46 @@ func (h *Handler) releaseShared(ctx context.Context, log *slog.Logger, it item, 
 		log.Warn("releasing the target's Lease failed; it expires on its own", "error", err)
 	}
 }
+
+// claimAllShared claims targets for a capture on demand across replicas:
+// every kind's claim of each target, without the cooldown, which a
+// capture on demand neither obeys nor starts. When another replica
+// captures one of them, it claims none and returns that target and the
+// replica. It returns the claims it holds.
+func (h *Handler) claimAllShared(ctx context.Context, targets []string) (held []string, busy, by string) {
+	if !h.coordinated() {
+		return nil, "", ""
+	}
+	for _, t := range targets {
+		for _, kind := range capture.Kinds {
+			key := claimKey(t, kind)
+			c, err := h.coord().Hold(ctx, capture.ClaimTarget, key, 0)
+			switch {
+			case err != nil:
+				h.log.Warn("the target's Lease could not be taken; capturing it on demand anyway", "target", t, "error", err)
+			case c.Held:
+				held = append(held, key)
+			default:
+				h.coordm.lost.WithLabelValues(capture.ClaimTarget).Inc()
+				h.releaseAllShared(ctx, held)
+				return nil, t, c.Holder
+			}
+		}
+	}
+	return held, "", ""
+}
+
+// releaseAllShared ends claims taken by claimAllShared, leaving each
+// target's last capture as it was.
+func (h *Handler) releaseAllShared(ctx context.Context, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, key := range keys {
+		if err := h.coord().Release(ctx, capture.ClaimTarget, key, time.Time{}); err != nil {
+			h.log.Warn("releasing a target's Lease failed; it expires on its own", "error", err)
+		}
+	}
+}

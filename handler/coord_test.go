@@ -197,3 +197,34 @@ func TestCaptureStatusOnAnyReplica(t *testing.T) {
 		t.Fatalf("done capture seen from b: %+v", got)
 	}
 }
+
+// TestCaptureOnDemandWaitsForAnotherReplica: a capture on demand of a
+// target another replica is capturing is refused (409) and names it.
+func TestCaptureOnDemandWaitsForAnotherReplica(t *testing.T) {
+	leases, store := newLeaseTable(), &verStore{}
+	gate := make(chan struct{})
+	var closeGate sync.Once
+	wake := func() { closeGate.Do(func() { close(gate) }) }
+	slow := &fakeCapturer{gate: gate, busy: make(chan string, 4)}
+	a := newReplica(t, "a", leases, store, slow)
+	b := newReplica(t, "b", leases, store, nil)
+	t.Cleanup(wake)
+	a.post(t, payload(t, "g1", "firing", alert("firing", "127.0.0.1:7001")))
+	<-slow.busy
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/captures", strings.NewReader(`{"address":"127.0.0.1:7001","profiles":["goroutine"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := serve(b.h, req)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "replica a") {
+		t.Fatalf("capture on demand on b while a captures: %d %s", rec.Code, rec.Body)
+	}
+	if b.capturer.total() != 0 {
+		t.Fatalf("b captured %v", b.capturer.calls)
+	}
+	wake()
+	waitFor(t, func() bool { return leases.liveTargets() == 0 })
+	req = httptest.NewRequest(http.MethodPost, "/api/v1/captures", strings.NewReader(`{"address":"127.0.0.1:7001","profiles":["goroutine"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	if rec := serve(b.h, req); rec.Code != http.StatusAccepted {
+		t.Fatalf("capture on demand on b once a is done: %d %s", rec.Code, rec.Body)
+	}
+}
