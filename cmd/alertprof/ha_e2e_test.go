@@ -3,7 +3,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -138,11 +141,13 @@ func TestHighAvailability(t *testing.T) {
 		}
 	})
 
+	// Replicas restarted in a subtest run on until the whole test ends.
+	top := t
 	t.Run("rolling restart during an open incident", func(t *testing.T) {
 		// The killed replica comes back first.
 		for i, r := range e.replicas {
 			if r.cmd.ProcessState != nil {
-				r.start(t, "-back")
+				r.start(top, "-back")
 				e.replicas[i] = r
 			}
 		}
@@ -157,7 +162,7 @@ func TestHighAvailability(t *testing.T) {
 			if err := r.wait(60 * time.Second); err != nil {
 				t.Fatalf("%s after SIGTERM: %v", r.id, err)
 			}
-			r.start(t, fmt.Sprintf("-restart-%d", i))
+			r.start(top, fmt.Sprintf("-restart-%d", i))
 			if i == 0 { // a pod joins while the replicas restart
 				fireAt(t, ams, podAlerts("DbSlow", db, startsAt, time.Time{}))
 			}
@@ -177,6 +182,43 @@ func TestHighAvailability(t *testing.T) {
 			requireAsked(t, p, plan, 1)
 		}
 		requireAsked(t, pods[5], plan, 2)
+	})
+
+	t.Run("capture on demand on one replica, its state from another", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+e.replicas[2].addr+"/api/v1/captures",
+			strings.NewReader(`{"namespace":"shop","pod":"web-0","profiles":["goroutine"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+haToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			ID, State string
+			Pods      []struct{ Target string }
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("capture request: %d %v", resp.StatusCode, err)
+		}
+		other := "http://" + e.replicas[0].addr + "/api/v1/captures/" + st.ID
+		waitUntil(t, 60*time.Second, "another replica answers the capture done", func() bool {
+			req, _ := http.NewRequest(http.MethodGet, other, nil)
+			req.Header.Set("Authorization", "Bearer "+haToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			return resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st) == nil && st.State == "done"
+		})
+		if len(st.Pods) != 1 || st.Pods[0].Target != "shop/web-0" {
+			t.Fatalf("the capture as another replica reads it: %+v", st)
+		}
+		if n := pods[3].asked(t)["goroutine"]; n != 2 {
+			t.Fatalf("web-0's goroutine profile was asked for %d times, want 2 (the alert's and this one)", n)
+		}
 	})
 }
 
