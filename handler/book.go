@@ -56,6 +56,7 @@ type entry struct {
 	inflight map[string]map[string]string
 	pending  []template.Alert
 	versions map[string]string
+	inboxAt  time.Time // the last notification handed over by another replica
 	notify   sync.Mutex
 	persist  sync.Mutex
 }
@@ -87,7 +88,7 @@ func newBook(cooldown time.Duration) *book {
 func (b *book) accept(msg *webhook.Message, now time.Time, keyOf func(template.Alert) (string, string, bool), enqueue func(job) error) (job, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	j := job{received: now}
+	j := job{received: now, msg: msg}
 	e := b.entries[b.groups[msg.GroupKey]]
 	switch {
 	case msg.Status == "resolved" && e == nil:

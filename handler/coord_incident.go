@@ -28,6 +28,7 @@ func (h *Handler) holdIncident(ctx context.Context, log *slog.Logger, j job) (ca
 	}
 	h.coordm.lost.WithLabelValues(capture.ClaimIncident).Inc()
 	log.Info("incident worked on by another replica; leaving it to that one", "holder", c.Holder, "resolved", j.resolved())
+	h.handOver(ctx, log, j)
 	if j.incident.ID != "" {
 		h.book.unreserve(j.incident.ID, h.reservations(j))
 		h.book.leave(j.incident.ID)

@@ -74,8 +74,9 @@ func (h *Handler) renew(ctx context.Context) {
 }
 
 // sweepOnce takes over the open incidents whose holder is gone (found by
-// their Leases, read from the store), deletes the Leases of closed
-// incidents, and the target claims past their cooldown.
+// their Leases, read from the store), takes in the notifications other
+// replicas handed over, deletes the Leases of closed incidents, and the
+// target claims past their cooldown.
 func (h *Handler) sweepOnce(ctx context.Context) {
 	groups, err := h.coord().Orphans(ctx)
 	if err != nil {
@@ -84,6 +85,7 @@ func (h *Handler) sweepOnce(ctx context.Context) {
 	for _, g := range groups {
 		h.sweepGroup(ctx, g)
 	}
+	h.readInboxes(ctx)
 	if _, err := h.coord().Clean(ctx, h.cfg.Cooldown); err != nil {
 		h.log.Warn("deleting expired target claims failed", "error", err)
 	}
