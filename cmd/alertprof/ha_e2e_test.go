@@ -51,6 +51,16 @@ func TestHighAvailability(t *testing.T) {
 			return strings.Count(e.replicas[0].output(), `msg="webhook accepted"`) >= 3 &&
 				strings.Count(e.replicas[1].output(), `msg="webhook accepted"`) >= 3
 		})
+		// The repeats the other replica received reach the holder through
+		// the store; they capture nothing more.
+		waitUntil(t, 30*time.Second, "the holder takes in a handed-over notification", func() bool {
+			for _, r := range e.replicas {
+				if strings.Contains(r.output(), "took in a notification another replica received") {
+					return true
+				}
+			}
+			return false
+		})
 		fireAt(t, ams, podAlerts("ApiSlow", api, startsAt, time.Now().Add(-time.Second)))
 		waitUntil(t, 60*time.Second, "the resolved reply and the parent's update", func() bool {
 			th := e.slackThread("ApiSlow", api)
