@@ -12,6 +12,11 @@ import (
 // treat it as "stored, pending upload", not as a failure.
 var ErrPending = errors.New("upload pending")
 
+// ErrConflict reports that a conditional write was refused: the object
+// changed (or came to exist) since the writer read it, so another writer
+// got there first and the write would have clobbered its record.
+var ErrConflict = errors.New("changed by another writer")
+
 // Meta describes an artifact to the store that keeps it (S3 user
 // metadata). Empty fields are left out.
 type Meta struct {

@@ -47,6 +47,16 @@ type entry struct {
 	checked  bool
 	adoption *adoption
 	aliases  []string // in-memory IDs that continue this incident
+	// With other replicas: the targets being captured (claimKey -> the
+	// alert's labels), so that a replica taking the incident over
+	// captures them again; the alerts of such targets the incident was
+	// taken over with, not captured yet; the versions of its records in
+	// the shared store, as last read or written (lostVersion once another
+	// replica wrote one since).
+	inflight map[string]map[string]string
+	pending  []template.Alert
+	versions map[string]string
+	inboxAt  time.Time // the last notification handed over by another replica
 	notify   sync.Mutex
 	persist  sync.Mutex
 }
@@ -78,7 +88,7 @@ func newBook(cooldown time.Duration) *book {
 func (b *book) accept(msg *webhook.Message, now time.Time, keyOf func(template.Alert) (string, string, bool), enqueue func(job) error) (job, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	j := job{received: now}
+	j := job{received: now, msg: msg}
 	e := b.entries[b.groups[msg.GroupKey]]
 	switch {
 	case msg.Status == "resolved" && e == nil:
@@ -310,6 +320,12 @@ func (b *book) saved(id string) (record, groupState, bool) {
 	rec.Undelivered = append([]string(nil), e.rec.Undelivered...)
 	rec.Schema = schemaVersion
 	st := groupState{Schema: schemaVersion, Incident: e.rec.Incident, Captured: make(map[string]time.Time)}
+	if len(e.inflight) > 0 {
+		st.InFlight = make(map[string]map[string]string, len(e.inflight))
+		for k, v := range e.inflight {
+			st.InFlight[k] = v
+		}
+	}
 	for _, p := range e.rec.Pods {
 		key := claimKey(p.Target, p.Kind)
 		if p.Problem == "" && p.CapturedAt.After(st.Captured[key]) {

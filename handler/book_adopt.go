@@ -93,7 +93,7 @@ func (b *book) adopt(ctx context.Context, j job, load func() *stored) (job, bool
 // record lists.
 func (b *book) lockedTakeOver(st *stored) *entry {
 	inc := st.state.Incident
-	e := &entry{rec: record{Incident: inc, Pods: st.rec.Pods, Undelivered: st.rec.Undelivered}, checked: true}
+	e := &entry{rec: record{Incident: inc, Pods: st.rec.Pods, Undelivered: st.rec.Undelivered}, checked: true, pending: st.pendingAlerts()}
 	b.entries[inc.ID] = e
 	return e
 }
@@ -118,6 +118,12 @@ func (b *book) lockedMerge(from, to *entry) {
 		to.rec.Incident.Channel = from.rec.Incident.Channel
 	}
 	to.aliases = append(append(to.aliases, id), from.aliases...)
+	for k, v := range from.inflight {
+		if to.inflight == nil {
+			to.inflight = make(map[string]map[string]string)
+		}
+		to.inflight[k] = v
+	}
 	for _, alias := range to.aliases {
 		b.aliases[alias] = to.rec.Incident.ID
 	}
@@ -147,14 +153,15 @@ func (b *book) lockedBind(j job) job {
 	return j
 }
 
-// adopt checks the store for the job's incident (see book.adopt).
-func (h *Handler) adopt(ctx context.Context, log *slog.Logger, j job) job {
+// adopt checks the store for the job's incident (see book.adopt), and
+// reports whether the job continues a stored incident.
+func (h *Handler) adopt(ctx context.Context, log *slog.Logger, j job) (job, bool) {
 	j, adopted := h.book.adopt(ctx, j, func() *stored { return h.loadStored(ctx, log, j.incident.GroupKey) })
 	if adopted {
 		inc := j.incident
 		log.Info("continuing an incident from the store", "stored_incident", inc.ID, "opened_at", inc.OpenedAt, "thread", !inc.Thread.IsZero())
 	}
-	return j
+	return j, adopted
 }
 
 // loadStored reads a group's state and, when it holds a firing incident,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -73,7 +75,7 @@ func (h *Handler) indexCapture(ctx context.Context, log *slog.Logger, inc report
 		}
 		idx.Schema = schemaVersion
 		idx.Captures = addRef(idx.Captures, ref)
-		h.recordWritten(log, "saving the index of captures", h.saveJSON(ctx, key, idx))
+		h.recordWritten(log, "saving the index of captures", h.saveIndex(ctx, key, idx))
 	}
 }
 
@@ -85,4 +87,15 @@ func addRef(refs []captureRef, ref captureRef) []captureRef {
 		refs = slices.Delete(refs, 0, n)
 	}
 	return refs
+}
+
+// saveIndex writes an index of captures. It is not an incident's record:
+// replicas may both add to it, and the last write wins (an entry lost so
+// only hides an older capture from the before-the-kill lookup).
+func (h *Handler) saveIndex(ctx context.Context, key string, idx captureIndex) error {
+	b, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return h.deps.Store.Put(ctx, key, b, capture.Meta{})
 }

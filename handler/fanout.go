@@ -18,6 +18,7 @@ import (
 type item struct {
 	alert  template.Alert
 	target capture.Target
+	shared bool // claimed across replicas too
 }
 
 // fanOut is how one job captures its targets; alert jobs and captures on
@@ -55,6 +56,13 @@ func (h *Handler) captureAll(ctx context.Context, log *slog.Logger, f fanOut, it
 				pr = h.captureTarget(ctx, plog, f, i, it, sem, out)
 			}
 			h.book.captured(it.target.Key(), capture.KindOf(it.alert.Labels), f.job.incident.ID, pr)
+			if it.shared {
+				// Recorded before it is reported: a replica that takes the
+				// incident over from here does not capture the target again.
+				h.book.reported(f.job.incident.ID, claimKey(it.target.Key(), capture.KindOf(it.alert.Labels)))
+				h.saveGroupState(ctx, plog, f.job.incident.ID)
+				h.releaseShared(ctx, plog, it, pr)
+			}
 			out.final(pr)
 			if f.finished != nil {
 				f.finished(i, pr)

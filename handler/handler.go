@@ -103,6 +103,12 @@ type Config struct {
 	// pod, or of its workload, may have been taken to lead the restart's
 	// report (1h); negative turns the lookup off.
 	BeforeKillWindow time.Duration
+	// LeaseDuration is how long a replica's claim on an incident or a
+	// target holds without renewal (15s); SweepInterval is how often a
+	// replica looks for incidents whose holder is gone (30s). Both apply
+	// with Deps.Coordinator only.
+	LeaseDuration time.Duration
+	SweepInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -145,6 +151,12 @@ func (c *Config) setDefaults() {
 	if c.BeforeKillWindow == 0 {
 		c.BeforeKillWindow = time.Hour
 	}
+	if c.LeaseDuration <= 0 {
+		c.LeaseDuration = 15 * time.Second
+	}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 30 * time.Second
+	}
 }
 
 // Deps are the parts the handler drives.
@@ -174,6 +186,12 @@ type Deps struct {
 	// incidents with; nil disables baselines. Baselines are stored in it,
 	// and linked through Store.
 	Baselines Baselines
+
+	// Coordinator, when set, shares incidents and targets with other
+	// replicas; Shared is then the conditional side of Store, where the
+	// replicas' records are written. Nil runs as the only replica.
+	Coordinator Coordinator
+	Shared      VersionedStore
 }
 
 // Handler is the webhook receiver and its job pipeline.
@@ -182,6 +200,8 @@ type Handler struct {
 	deps     Deps
 	log      *slog.Logger
 	metrics  *metrics
+	coordm   *coordMetrics // nil when alone
+	sweep    *sweeper
 	book     *book
 	limiter  *limiter
 	pool     *pool
@@ -202,6 +222,9 @@ type Handler struct {
 func New(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Resolver == nil || deps.Capturer == nil || deps.Store == nil || deps.Notifier == nil {
 		return nil, errors.New("handler: resolver, capturer, store and notifier are required")
+	}
+	if deps.Coordinator != nil && deps.Shared == nil {
+		return nil, errors.New("handler: a coordinator needs the shared store's conditional writes")
 	}
 	if len(cfg.Plan) == 0 {
 		return nil, errors.New("handler: the capture plan is empty")
@@ -233,6 +256,9 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		}
 	}
 	h.metrics = newMetrics(deps.Registerer, func() float64 { return float64(h.pool.depth() + h.notices.depth()) }, names)
+	if deps.Coordinator != nil {
+		h.coordm = newCoordMetrics(deps.Registerer, func() float64 { return float64(deps.Coordinator.Held()) })
+	}
 	h.limiter = newLimiter(cfg.MaxConcurrentCaptures, cfg.CapturesPerMinute, h.metrics)
 	h.router = h.routes()
 	return h, nil
@@ -293,6 +319,7 @@ func (h *Handler) Start() {
 			h.runBaselines(ctx)
 		}()
 	}
+	h.startCoordination()
 	h.ready.Store(true)
 }
 
@@ -311,6 +338,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	wg.Go(func() { cutNotices = h.notices.shutdown(ctx) })
 	wg.Wait()
 	cut = append(cut, cutNotices...)
+	h.stopCoordination()
 	if n := h.ondemand.shutdown(ctx); n > 0 {
 		h.log.Warn("on-demand captures cut short by shutdown", "captures", n)
 		return errors.New("shutdown deadline passed with on-demand captures unfinished")

@@ -14,7 +14,9 @@ import (
 var errJobTimeout = errors.New("the job ran past job_timeout")
 
 // runJob is the pipeline for one queued notification, as named steps:
-// adopt (continue a stored incident), then either close the incident, or
+// hold (with other replicas, the incident's Lease: refused, the job
+// leaves the incident to its holder), adopt (continue a stored incident,
+// maybe one taken over), then either close the incident, or
 // resolve and claim the targets, announce, capture, and record. The
 // worker does the steps up to the announcement; the captures, which wait
 // for the capture limits and last as long as their windows, run detached
@@ -22,8 +24,17 @@ var errJobTimeout = errors.New("the job ran past job_timeout")
 func (h *Handler) runJob(ctx context.Context, j job) {
 	ctx, cancel := context.WithTimeoutCause(ctx, h.cfg.JobTimeout, errJobTimeout)
 	log := h.log.With("alertname", j.incident.AlertName)
-	j = h.adopt(ctx, log, j)
+	held, ok := h.holdIncident(ctx, log, j)
+	if !ok {
+		cancel()
+		if j.incident.ID != "" {
+			h.book.end(j.incident.ID)
+		}
+		return
+	}
+	j, adopted := h.adopt(ctx, log, j)
 	if j.incident.ID == "" {
+		h.dropIncident(ctx, log, j.incident.GroupKey)
 		cancel()
 		log.Info("resolved notification for a group with no open incident; nothing to do", "group_key", j.incident.GroupKey)
 		return
@@ -33,6 +44,13 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 		h.book.end(j.incident.ID)
 	}
 	log = log.With("incident", j.incident.ID)
+	if held.From != "" && adopted {
+		j.takeover = true
+		if !j.resolved() {
+			j.alerts = h.book.takePending(j.incident.ID, j.alerts)
+		}
+		h.tookOver(log.With("group_key", j.incident.GroupKey), j.incident, held.From, "notification", len(j.alerts))
+	}
 	if j.resolved() {
 		h.closeIncident(ctx, log, j)
 		finish()
@@ -52,6 +70,11 @@ func (h *Handler) runJob(ctx context.Context, j job) {
 	}
 	for _, n := range append(j.notes, notes...) {
 		h.reportNote(ctx, log, j, n)
+	}
+	if h.coordinated() && len(todo) > 0 {
+		// Before the captures begin: a replica that takes the incident
+		// over from here captures what this one was capturing.
+		h.saveGroupState(ctx, log, j.incident.ID)
 	}
 	captureAll := func() {
 		defer finish()
@@ -96,6 +119,7 @@ func (h *Handler) closeIncident(ctx context.Context, log *slog.Logger, j job) {
 	h.book.resolve(j.incident)
 	h.schedule.Resolved(j.incident.ID, h.deps.Now())
 	h.persist(ctx, log, j.incident.ID)
+	h.dropIncident(ctx, log, j.incident.GroupKey)
 	h.metrics.jobs.WithLabelValues("resolve").Inc()
 }
 
@@ -156,8 +180,12 @@ func (h *Handler) claimTargets(ctx context.Context, log *slog.Logger, j *job) ([
 			case !c.ok:
 				h.metrics.skipped.WithLabelValues("cooldown").Inc()
 				log.Info("target captured recently; skipping", "target", t.Key(), "last_capture", c.last)
+			case !h.claimShared(ctx, log, j, t, kind):
 			default:
-				todo = append(todo, item{alert: a, target: t})
+				if h.coordinated() {
+					h.book.capturing(j.incident.ID, key, a.Labels)
+				}
+				todo = append(todo, item{alert: a, target: t, shared: h.coordinated()})
 			}
 		}
 	}

@@ -44,6 +44,10 @@ func (h *Handler) refreshStoredRecord(ctx context.Context, id, key string) {
 		return
 	}
 	recKey := key[:cut+len(id)+1] + "/incident.json"
+	if h.coordinated() {
+		h.refreshSharedRecord(ctx, log, recKey)
+		return
+	}
 	var rec record
 	found, err := h.loadJSON(ctx, recKey, &rec)
 	if err != nil {

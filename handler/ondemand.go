@@ -202,7 +202,8 @@ func (h *Handler) serveCaptureStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c.Status())
 		return
 	}
-	// Finished and no longer in memory: its incident record has it.
+	// Finished and no longer in memory, or run by another replica: its
+	// incident record has it.
 	st, ok, err := h.storedCapture(r.Context(), id)
 	switch {
 	case err != nil:

@@ -58,11 +58,19 @@ func (h *Handler) StartCapture(ctx context.Context, req CaptureRequest) (*OnDema
 		return nil, &requestError{code: http.StatusConflict,
 			msg: fmt.Sprintf("%s is being captured right now (by %s); ask again when that capture ends", busy, by)}
 	}
+	shared, busy, by := h.claimAllShared(ctx, keys)
 	unclaim := func() {
 		for _, k := range keys {
 			h.book.release(k, holder)
 		}
+		h.releaseAllShared(ctx, shared)
 	}
+	if busy != "" {
+		unclaim()
+		return nil, &requestError{code: http.StatusConflict,
+			msg: fmt.Sprintf("%s is being captured right now (by the replica %s); ask again when that capture ends", busy, by)}
+	}
+	c.shared = shared
 	if continued {
 		inc, ok := h.book.join(req.Incident)
 		if !ok {
@@ -126,9 +134,14 @@ func onDemandHolder(id string) string { return "capture on demand " + id }
 func (h *Handler) runOnDemand(c *OnDemand) {
 	defer h.ondemand.finished(c)
 	defer h.book.end(c.incident.ID)
+	defer h.releaseAllShared(h.ondemand.ctx, c.shared)
 	ctx, cancel := context.WithTimeoutCause(h.ondemand.ctx, h.cfg.JobTimeout, errJobTimeout)
 	defer cancel()
 	log := h.log.With("capture", c.id, "incident", c.incident.ID)
+	if h.coordinated() && !c.continued {
+		// Its record, written at once, lets any replica answer its state.
+		h.writeRecord(ctx, log, c.incident.ID)
+	}
 	if !c.continued && c.notify {
 		h.notify(ctx, log, report.Event{Kind: report.Opened, Incident: c.incident})
 	}

@@ -67,6 +67,7 @@ type OnDemand struct {
 	created   time.Time
 	now       func() time.Time
 	done      chan struct{}
+	shared    []string // claims held across replicas, released when done
 
 	mu       sync.Mutex
 	targets  []*targetState

@@ -49,5 +49,14 @@ func (h *Handler) storedCapture(ctx context.Context, id string) (CaptureStatus, 
 		}
 		st.Targets = append(st.Targets, ts)
 	}
+	// A record with fewer reports than targets is written by a replica
+	// still capturing (see runOnDemand): the others are running.
+	for _, name := range rec.Incident.Targets[min(len(rec.Pods), len(rec.Incident.Targets)):] {
+		if !h.coordinated() {
+			break
+		}
+		st.State = StateRunning
+		st.Targets = append(st.Targets, TargetStatus{Target: name, State: StateRunning, Profiles: []ProfileStatus{}})
+	}
 	return st, true, nil
 }

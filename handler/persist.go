@@ -47,6 +47,10 @@ type groupState struct {
 	// Captured holds when each target was captured in this incident, so
 	// the cooldown survives a restart.
 	Captured map[string]time.Time `json:"captured,omitempty"`
+	// InFlight holds, when replicas share the work, the targets being
+	// captured (claimKey -> the alert's labels): a replica that takes the
+	// incident over captures them again.
+	InFlight map[string]map[string]string `json:"in_flight,omitempty"`
 }
 
 // maxStateBytes bounds what is read back from the store.
@@ -99,12 +103,13 @@ func decodeRecord(b []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func (h *Handler) saveJSON(ctx context.Context, key string, v any) error {
+// saveJSON writes v under key for the incident id.
+func (h *Handler) saveJSON(ctx context.Context, log *slog.Logger, id, key string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	return h.deps.Store.Put(ctx, key, b, capture.Meta{})
+	return h.putRecord(ctx, log, id, key, b, capture.Meta{})
 }
 
 // writeRecord writes incident.json for id as the book holds it now, with
@@ -121,7 +126,7 @@ func (h *Handler) writeRecord(ctx context.Context, log *slog.Logger, id string) 
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err == nil {
 		meta := capture.Meta{Incident: inc.ID, AlertName: inc.AlertName, Profile: "incident"}
-		err = h.deps.Store.Put(ctx, recordKey(inc), b, meta)
+		err = h.putRecord(ctx, log, id, recordKey(inc), b, meta)
 	}
 	h.recordWritten(log, "writing the incident record", err)
 	return true
@@ -149,7 +154,7 @@ func (h *Handler) saveGroupState(ctx context.Context, log *slog.Logger, id strin
 	if !ok {
 		return
 	}
-	h.recordWritten(log, "saving the incident state", h.saveJSON(ctx, groupStateKey(st.Incident.GroupKey), st))
+	h.recordWritten(log, "saving the incident state", h.saveJSON(ctx, log, id, groupStateKey(st.Incident.GroupKey), st))
 }
 
 // persist writes the incident's record and group state at the end of a job.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/alertmanager/notify/webhook"
 	"github.com/prometheus/alertmanager/template"
 
 	"github.com/alertprof/alertprof/capture"
@@ -31,6 +32,12 @@ type job struct {
 	// plan, when set, replaces the plan of the alert's kind: the profiles
 	// an on-demand request names.
 	plan []capture.Profile
+	// takeover says the job continues an incident another replica held,
+	// whose claims on targets may outlive its Lease by a moment.
+	takeover bool
+	// msg is the notification the job was made from, handed over to the
+	// replica that works the incident when this one does not.
+	msg *webhook.Message
 }
 
 func (j job) resolved() bool { return j.incident.Status == "resolved" }

@@ -29,3 +29,12 @@ func RBACRulesFor(fetchMode string, logLines int) []rbacv1.PolicyRule {
 	}
 	return rules
 }
+
+// LeaseRBACRules are the permissions coordination between replicas uses,
+// granted by a Role in the namespace that holds the Leases: take, renew
+// and release them (get, create, update), find the incidents whose holder
+// is gone (list), and delete the Leases of closed incidents and of
+// targets past their cooldown (delete).
+var LeaseRBACRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "list", "create", "update", "delete"}},
+}

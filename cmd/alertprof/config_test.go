@@ -62,12 +62,14 @@ func TestLoadConfig(t *testing.T) {
 	})
 	t.Run("delta window reaches the plans", func(t *testing.T) {
 		for _, tc := range []struct {
-			body string
-			want int
+			body   string
+			want   int
+			memory int // the memory plan has no CPU window: 0 follows its heap growth window
 		}{
-			{"capture:\n  cpu_seconds: 7\n", 7}, // 0 follows the CPU window
-			{"capture:\n  cpu_seconds: 7\n  delta_seconds: 3\n", 3},
-			{"capture:\n  delta_seconds: -1\n", 0}, // since process start
+			{"capture:\n  cpu_seconds: 7\n", 7, 30}, // 0 follows the CPU window
+			{"capture:\n  cpu_seconds: 7\n  heap_growth_window: 20s\n", 7, 20},
+			{"capture:\n  cpu_seconds: 7\n  delta_seconds: 3\n", 3, 3},
+			{"capture:\n  delta_seconds: -1\n", 0, 0}, // since process start
 		} {
 			cfg, err := loadConfig(write(t, tc.body), getenv)
 			if err != nil {
@@ -77,10 +79,10 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, kind := range []string{capture.KindMemory, capture.KindLatency} {
+			for kind, want := range map[string]int{capture.KindMemory: tc.memory, capture.KindLatency: tc.want} {
 				for _, p := range plans[kind] {
-					if p.Cumulative() && p.Seconds != tc.want {
-						t.Errorf("%q: %s plan's %s has %d s, want %d", tc.body, kind, p.Name, p.Seconds, tc.want)
+					if p.Cumulative() && p.Seconds != want {
+						t.Errorf("%q: %s plan's %s has %d s, want %d", tc.body, kind, p.Name, p.Seconds, want)
 					}
 				}
 			}

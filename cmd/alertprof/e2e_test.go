@@ -213,7 +213,7 @@ type amAlert struct {
 	EndsAt      time.Time         `json:"endsAt,omitzero"`
 }
 
-func postAlerts(t *testing.T, amAddr string, alerts []amAlert) {
+func postAlerts(t testing.TB, amAddr string, alerts []amAlert) {
 	t.Helper()
 	body, _ := json.Marshal(alerts)
 	resp, err := http.Post("http://"+amAddr+"/api/v2/alerts", "application/json", bytes.NewReader(body))
@@ -329,7 +329,7 @@ type proc struct {
 }
 
 // startProc prepares a child process; call start to run it.
-func startProc(t *testing.T, name, bin string, args ...string) *proc {
+func startProc(t testing.TB, name, bin string, args ...string) *proc {
 	t.Helper()
 	return &proc{name: name, cmd: exec.Command(bin, args...), done: make(chan error, 1)}
 }
@@ -346,7 +346,7 @@ func (p *proc) output() string {
 	return p.out.String()
 }
 
-func (p *proc) start(t *testing.T) {
+func (p *proc) start(t testing.TB) {
 	t.Helper()
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	stdin, err := p.cmd.StdinPipe() // closed at cleanup; the demo target exits on EOF
@@ -379,7 +379,7 @@ func (p *proc) wait(d time.Duration) error {
 	}
 }
 
-func (p *proc) waitLine(t *testing.T, prefix string) string {
+func (p *proc) waitLine(t testing.TB, prefix string) string {
 	t.Helper()
 	var line string
 	waitUntil(t, 15*time.Second, p.name+" prints "+prefix, func() bool {
@@ -395,10 +395,10 @@ func (p *proc) waitLine(t *testing.T, prefix string) string {
 	return line
 }
 
-func freeAddr(t *testing.T) string { t.Helper(); return freeAddrOn(t, "127.0.0.1") }
+func freeAddr(t testing.TB) string { t.Helper(); return freeAddrOn(t, "127.0.0.1") }
 
 // freeAddrOn returns host:port with a port free on host now.
-func freeAddrOn(t *testing.T, host string) string {
+func freeAddrOn(t testing.TB, host string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
@@ -413,14 +413,14 @@ func portOf(addr string) string {
 	return port
 }
 
-func writeFile(t *testing.T, path, body string) {
+func writeFile(t testing.TB, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func waitHTTP(t *testing.T, url string) {
+func waitHTTP(t testing.TB, url string) {
 	t.Helper()
 	waitUntil(t, 30*time.Second, url+" answers 200", func() bool {
 		resp, err := http.Get(url)
@@ -432,7 +432,7 @@ func waitHTTP(t *testing.T, url string) {
 	})
 }
 
-func httpGet(t *testing.T, url string) []byte {
+func httpGet(t testing.TB, url string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -449,7 +449,7 @@ func httpGet(t *testing.T, url string) []byte {
 	return b
 }
 
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
+	"k8s.io/client-go/rest"
 
 	"github.com/alertprof/alertprof/capture"
 	"github.com/alertprof/alertprof/capture/kube"
@@ -41,7 +42,7 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 	// free to acknowledge webhooks.
 	gate := capture.NewGate(0)
 	budget := newBudget(cfg, log)
-	resolver, capturer, err := newTargets(cfg, log, os.Getenv, gate, budget)
+	resolver, capturer, kubeCfg, err := buildTargets(cfg, log, os.Getenv, gate, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +74,10 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		return nil, err
 	}
 	baselines := newBaselines(cfg, store, log)
+	coordinator, shared, err := newCoordinator(cfg, kubeCfg, store, os.Getenv, log)
+	if err != nil {
+		return nil, err
+	}
 	h, err := handler.New(handler.Config{
 		Workers:               cfg.Webhook.Workers,
 		QueueSize:             cfg.Webhook.QueueSize,
@@ -93,6 +98,8 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Baseline:              baselineCfg,
 		Limits:                analysisLimits(cfg),
 		BeforeKillWindow:      cfg.Report.beforeKillWindow(),
+		LeaseDuration:         cfg.Coordination.LeaseDuration,
+		SweepInterval:         cfg.Coordination.SweepInterval,
 	}, handler.Deps{
 		Resolver:   resolver,
 		Capturer:   capturer,
@@ -106,6 +113,9 @@ func newReceiver(cfg Config, log *slog.Logger, out io.Writer, notifier handler.N
 		Logger:     log,
 		Registerer: reg,
 		Gatherer:   reg,
+
+		Coordinator: coordinator,
+		Shared:      shared,
 	})
 	if err != nil {
 		return nil, err
@@ -172,13 +182,20 @@ func (rc *receiver) serve(ctx context.Context, ln net.Listener) error {
 // is used when a kubeconfig ($KUBECONFIG or capture.kubernetes.kubeconfig)
 // or an in-cluster service account exists, and static mode otherwise.
 func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate, budget *capture.Budget) (handler.Resolver, handler.Capturer, error) {
+	r, c, _, err := buildTargets(cfg, log, getenv, gate, budget)
+	return r, c, err
+}
+
+// buildTargets is newTargets, with the Kubernetes client configuration it
+// used (nil in static mode).
+func buildTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate capture.Gate, budget *capture.Budget) (handler.Resolver, handler.Capturer, *rest.Config, error) {
 	static, err := capture.NewStatic(cfg.Capture.Static.AllowedCIDRs, cfg.Capture.Static.Path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	access, err := newAccess(cfg.Capture)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	direct := capture.NewFetcher(nil, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout).WithGate(gate).WithUserAgent(userAgent()).
 		WithAccess(access).WithLimits(cfg.Capture.MaxDecodedBytes, budget)
@@ -187,24 +204,24 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	}
 	if cfg.Capture.Mode == "static" {
 		log.Info("target mode: static", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
-		return static, direct, nil
+		return static, direct, nil, nil
 	}
 	k := cfg.Capture.Kubernetes
 	restCfg, inCluster, err := kubeRESTConfig(cfg, getenv)
 	if errors.Is(err, kube.ErrNoConfig) && cfg.Capture.Mode == "auto" {
 		log.Info("target mode: static (no kubeconfig and not in a cluster)", "allowed_cidrs", cfg.Capture.Static.AllowedCIDRs)
-		return static, direct, nil
+		return static, direct, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+		return nil, nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}
 	client, err := kube.NewClient(restCfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	proxy, err := kube.NewProxyFetcher(restCfg, cfg.Capture.MaxProfileBytes, cfg.Capture.Timeout)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes: %w", err)
+		return nil, nil, nil, fmt.Errorf("kubernetes: %w", err)
 	}
 	proxy.WithGate(gate).WithLimits(cfg.Capture.MaxDecodedBytes, budget)
 	mode := kube.ResolveFetchMode(k.FetchMode, inCluster)
@@ -231,5 +248,5 @@ func newTargets(cfg Config, log *slog.Logger, getenv func(string) string, gate c
 	if mode == kube.FetchProxy && len(cfg.Capture.Access) > 0 {
 		log.Warn("capture.access applies to direct fetches only: pods/proxy fetches send no target credentials and use the API server's TLS")
 	}
-	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), nil
+	return resolver, kube.NewCapturer(direct, proxy, client.CoreV1().RESTClient()), restCfg, nil
 }

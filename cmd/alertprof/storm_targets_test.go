@@ -39,7 +39,7 @@ type stormTargets struct {
 	control string
 }
 
-func startStormTargets(b *testing.B, n int) *stormTargets {
+func startStormTargets(b testing.TB, n int) *stormTargets {
 	args := []string{"-n", "10", os.Args[0], "-test.run=^$", "-test.bench=^$"}
 	cmd := exec.Command("nice", args...)
 	cmd.Env = append(os.Environ(), stormTargetsEnv+"="+strconv.Itoa(n))
@@ -76,7 +76,7 @@ func startStormTargets(b *testing.B, n int) *stormTargets {
 	return st
 }
 
-func (st *stormTargets) counts(b *testing.B) stormCounts {
+func (st *stormTargets) counts(b testing.TB) stormCounts {
 	resp, err := http.Get("http://" + st.control + "/counts")
 	if err != nil {
 		b.Fatalf("storm targets: %v", err)
@@ -93,7 +93,7 @@ func (st *stormTargets) counts(b *testing.B) stormCounts {
 // not at all; partly counts the ones captured in part, so far. A capture
 // is one request of each of the plan's planSize endpoints (a path and its
 // debug parameter).
-func (st *stormTargets) tally(b *testing.B, planSize int) (once, twice, none, partly int) {
+func (st *stormTargets) tally(b testing.TB, planSize int) (once, twice, none, partly int) {
 	c := st.counts(b)
 	for _, a := range st.addrs {
 		asked := c.Requests[a]
@@ -169,6 +169,7 @@ func runStormTargets(n int) {
 		addr := ln.Addr().String()
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile) // one CPU profiler per process: one target per process for CPU plans
 		srv := &http.Server{Handler: count(addr, mux), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		fmt.Fprintln(out, addr)
