@@ -49,6 +49,9 @@ func (h *Handler) captureAll(ctx context.Context, log *slog.Logger, f fanOut, it
 		wg.Go(func() {
 			plog := log.With("target", it.target.Key())
 			out := h.newReplies(ctx, plog, f)
+			// A capture cut short after its early reply (a takeover) goes
+			// on in that reply.
+			out.reply = h.book.takeEarlyReply(f.job.incident.ID, it.target.Key(), capture.KindOf(it.alert.Labels))
 			var pr report.PodReport
 			if it.target.Skip != "" {
 				pr = h.skipReport(it.alert, it.target)
