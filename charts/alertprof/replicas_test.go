@@ -14,17 +14,16 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/alertprof/alertprof/capture/kube"
 )
 
 // replicasValues runs on the S3 store with replicaCount left empty.
 const replicasValues = "ci/replicas.yaml"
 
-// leaseRules are the only permissions the Lease Role grants.
-var leaseRules = []rbacv1.PolicyRule{{
-	APIGroups: []string{"coordination.k8s.io"},
-	Resources: []string{"leases"},
-	Verbs:     []string{"get", "create", "update", "delete", "list"},
-}}
+// leaseRules are the only permissions the Lease Role grants: those the
+// receiver's coordination uses.
+var leaseRules = kube.LeaseRBACRules
 
 // TestReplicas: replicaCount defaults to 2 on S3 and 1 otherwise; more
 // than one replica turns coordination on, gives the pod its name and
