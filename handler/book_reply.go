@@ -20,7 +20,9 @@ func (b *book) takeEarlyReply(id, target, kind string) string {
 	if e == nil {
 		return ""
 	}
-	i := slices.IndexFunc(e.rec.Pods, func(p report.PodReport) bool { return p.Target == target && p.Kind == kind && p.Early() && p.Reply != "" })
+	i := slices.IndexFunc(e.rec.Pods, func(p report.PodReport) bool {
+		return p.Target == target && p.Kind == kind && p.Early() && p.Reply != ""
+	})
 	if i < 0 {
 		return ""
 	}
