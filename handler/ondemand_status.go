@@ -38,7 +38,9 @@ type CaptureStatus struct {
 
 // TargetStatus is the progress of one target.
 type TargetStatus struct {
-	Target    string          `json:"target"`
+	Target string `json:"target"`
+	// Name is the pod's one name, as its reports give it.
+	Name      string          `json:"name,omitempty"`
 	Address   string          `json:"address,omitempty"`
 	State     string          `json:"state"`
 	StartedAt time.Time       `json:"started_at,omitzero"`
@@ -125,7 +127,7 @@ func (c *OnDemand) Status() CaptureStatus {
 }
 
 func (c *OnDemand) targetStatus(ts *targetState, now time.Time) TargetStatus {
-	out := TargetStatus{Target: ts.target.Key(), Address: ts.target.Address, StartedAt: ts.started, Profiles: []ProfileStatus{}}
+	out := TargetStatus{Target: ts.target.Key(), Name: podName(ts.target), Address: ts.target.Address, StartedAt: ts.started, Profiles: []ProfileStatus{}}
 	switch {
 	case ts.report != nil && ts.report.Problem != "":
 		out.State, out.Problem = StateSkipped, ts.report.Problem

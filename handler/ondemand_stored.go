@@ -36,7 +36,7 @@ func (h *Handler) storedCapture(ctx context.Context, id string) (CaptureStatus, 
 		CreatedAt: rec.Incident.OpenedAt, Targets: []TargetStatus{}, Pods: append([]report.PodReport{}, rec.Pods...),
 	}
 	for _, pr := range rec.Pods {
-		ts := TargetStatus{Target: pr.Target, Address: pr.Address, State: StateDone, Problem: pr.Problem, Profiles: []ProfileStatus{}}
+		ts := TargetStatus{Target: pr.Target, Name: pr.Name, Address: pr.Address, State: StateDone, Problem: pr.Problem, Profiles: []ProfileStatus{}}
 		if pr.Problem != "" {
 			ts.State = StateSkipped
 		}

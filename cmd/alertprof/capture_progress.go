@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -75,11 +76,11 @@ func progressLine(st handler.CaptureStatus) string {
 			for _, p := range ts.Profiles {
 				if p.Seconds > 0 && p.State == handler.StateCapturing {
 					windowed = true
-					parts = append(parts, fmt.Sprintf("capturing %s from %s: %ds of %ds", p.Name, ts.Target, p.ElapsedSeconds, p.Seconds))
+					parts = append(parts, fmt.Sprintf("capturing %s from %s: %ds of %ds", p.Name, cmp.Or(ts.Name, ts.Target), p.ElapsedSeconds, p.Seconds))
 				}
 			}
 			if !windowed {
-				parts = append(parts, "capturing from "+ts.Target)
+				parts = append(parts, "capturing from "+cmp.Or(ts.Name, ts.Target))
 			}
 		default:
 			done++
