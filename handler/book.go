@@ -328,7 +328,9 @@ func (b *book) saved(id string) (record, groupState, bool) {
 	}
 	for _, p := range e.rec.Pods {
 		key := claimKey(p.Target, p.Kind)
-		if p.Problem == "" && p.CapturedAt.After(st.Captured[key]) {
+		// An early report is not a capture: a replica that takes the
+		// incident over captures that pod again.
+		if p.Problem == "" && !p.Early() && p.CapturedAt.After(st.Captured[key]) {
 			st.Captured[key] = p.CapturedAt
 		}
 	}

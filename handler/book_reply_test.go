@@ -36,3 +36,23 @@ func TestTakeEarlyReply(t *testing.T) {
 		t.Fatalf("the record keeps %d reports, want the three not taken", len(rec.Pods))
 	}
 }
+
+// TestEarlyReportIsNotCaptured: the group state counts a pod as captured
+// only once its final report is in, so that a replica taking the incident
+// over captures again a pod cut short after its early reply.
+func TestEarlyReportIsNotCaptured(t *testing.T) {
+	b := newBook(time.Minute)
+	b.openOnDemand(report.Incident{ID: "inc"})
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	early := report.PodReport{Target: "shop/web-0", Kind: "memory", CapturedAt: at, Capturing: []report.Window{{Name: "cpu", Seconds: 3}}}
+	b.add("inc", early)
+	if _, st, _ := b.saved("inc"); len(st.Captured) != 0 {
+		t.Fatalf("an early report counts as captured: %v", st.Captured)
+	}
+	final := early
+	final.Capturing = nil
+	b.set("inc", final)
+	if _, st, _ := b.saved("inc"); !st.Captured[claimKey("shop/web-0", "memory")].Equal(at) {
+		t.Fatalf("the final report does not count as captured: %v", st.Captured)
+	}
+}

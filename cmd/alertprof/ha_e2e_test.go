@@ -95,7 +95,12 @@ func TestHighAvailability(t *testing.T) {
 		web := pods[3:6]
 		startsAt := time.Now().Add(-time.Minute).Truncate(time.Second)
 		fireAt(t, ams, podAlerts("WebSlow", web[:2], startsAt, time.Time{}))
-		waitUntil(t, 90*time.Second, "two pod replies", func() bool { return e.slackThread("WebSlow", web).pods >= 2 })
+		// Replies are posted early and edited as the CPU windows land: wait
+		// for both final, so that only the third pod is cut short below.
+		waitUntil(t, 90*time.Second, "two final pod replies", func() bool {
+			th := e.slackThread("WebSlow", web)
+			return th.final[web[0].name] && th.final[web[1].name]
+		})
 		// A third pod joins the firing group; its holder is killed once
 		// the pod's CPU profile is recording.
 		fireAt(t, ams, podAlerts("WebSlow", web, startsAt, time.Time{}))

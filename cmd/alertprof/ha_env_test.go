@@ -277,13 +277,16 @@ func (e *haEnv) replica(id string) *haReplica {
 // and resolved replies in its thread, and the parent's updates.
 type thread struct {
 	parents, pods, resolved, updates int
-	podNames                         map[string]int // replies per pod name
+	podNames                         map[string]int  // replies per pod name
+	final                            map[string]bool // the pod's reply, as last posted or edited, captures nothing more
 }
 
 // slackThread collects the calls about alertname: the parents whose text
 // names it, and every reply in their threads.
 func (e *haEnv) slackThread(alertname string, pods []*haPod) thread {
-	th := thread{podNames: map[string]int{}}
+	th := thread{podNames: map[string]int{}, final: map[string]bool{}}
+	latest := map[string]string{} // pod reply ts → its blocks as last posted or edited
+	podOf := map[string]string{}  // pod reply ts → pod name
 	seq, parentTS := 0, map[string]bool{}
 	calls := e.slack.Calls("")
 	for _, c := range calls {
@@ -300,6 +303,8 @@ func (e *haEnv) slackThread(alertname string, pods []*haPod) thread {
 		switch {
 		case c.Method == "chat.update" && parentTS[c.TS()]:
 			th.updates++
+		case c.Method == "chat.update" && podOf[c.TS()] != "":
+			latest[c.TS()] = c.Blocks()
 		case c.Method != "chat.postMessage" || !parentTS[c.ThreadTS()]:
 		case strings.Contains(c.Text(), "Resolved"):
 			th.resolved++
@@ -308,9 +313,13 @@ func (e *haEnv) slackThread(alertname string, pods []*haPod) thread {
 			for _, p := range pods {
 				if strings.Contains(c.Text(), p.name) {
 					th.podNames[p.name]++
+					podOf[c.Posted], latest[c.Posted] = p.name, c.Blocks()
 				}
 			}
 		}
+	}
+	for ts, name := range podOf {
+		th.final[name] = !strings.Contains(latest[ts], "still capturing")
 	}
 	return th
 }
